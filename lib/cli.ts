@@ -1,0 +1,3 @@
+// STUB — replaced by the standalone server.
+console.error('not implemented');
+process.exit(1);

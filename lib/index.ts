@@ -1,0 +1,27 @@
+// The public API of netsync; everything a consumer imports comes from here.
+import { netsync } from './router';
+
+export { netsync };
+export default netsync;
+export type { NetsyncRouterOptions } from './router';
+
+export { Netsync } from './netsync';
+export type { NetsyncOptions, SendOptions, NetsyncEvents, WithdrawReason } from './netsync';
+export { normalizeParams } from './params';
+export type { NormalizedRequest } from './params';
+
+export { MemoryStore } from './stores/memory';
+export { RedisStore } from './stores/redis';
+export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
+export type {
+  MatcherStore, PendingRequest, PendingSnapshot, Group, GroupMember, MatchListener, LostListener,
+} from './stores/types';
+
+export { parseSelector, parseLabels, validateLabels, selectorOf, SelectorError } from './selector';
+export type { Selector, Requirement, Operator, Labels } from './selector';
+
+export { NetsyncError, ERROR_STATUS, errors, isNetsyncError } from './errors';
+export type { ErrorCode } from './errors';
+export type {
+  JsonValue, SendParams, RequestParams, Member, Match, StatsEntry, StatsTree,
+} from './types';
