@@ -3,7 +3,9 @@ import { netsync } from './router';
 
 export { netsync };
 export default netsync;
-export type { NetsyncRouterOptions } from './router';
+export type { NetsyncRouterOptions, NetsyncRouter } from './router';
+export { attachLogger } from './log';
+export type { LogFormat, LogOption } from './log';
 
 export { Netsync } from './netsync';
 export type { NetsyncOptions, SendOptions, NetsyncEvents, WithdrawReason } from './netsync';
