@@ -1,3 +1,140 @@
-// STUB — replaced by the standalone server.
-console.error('not implemented');
-process.exit(1);
+// The standalone server (`npx netsync :8000`): serves the router at the root until SIGTERM/SIGINT.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { parseArgs, USAGE, type ListenAddress } from './cli/args';
+import type { LogFormat } from './log';
+import { Netsync } from './netsync';
+import { netsync } from './router';
+import { MemoryStore } from './stores/memory';
+import { RedisStore } from './stores/redis';
+import type { MatcherStore } from './stores/types';
+
+/** How long a shutdown may take before the process exits anyway. */
+const SHUTDOWN_BACKSTOP_MS = 1500;
+
+/** A store and whatever must be released after it. */
+interface OpenedStore {
+  readonly store: MatcherStore;
+  readonly release: () => Promise<void>;
+}
+
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  const result = parseArgs(argv, process.env);
+  if (!result.ok) {
+    process.stderr.write(`netsync: ${result.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { command } = result;
+  if (command.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl);
+  const hub = new Netsync({ store: opened.store });
+  const server = createServer(app(hub, command.log));
+  try {
+    await listen(server, command.address);
+  } catch (error) {
+    process.stderr.write(`netsync: cannot listen on ${describeAddress(command.address)}: ${messageOf(error)}\n`);
+    await hub.close().catch(() => undefined);
+    await opened.release();
+    return 1;
+  }
+  process.stdout.write(`netsync listening on ${urlOf(server.address() as AddressInfo)}\n`);
+  handleSignals(server, hub, opened);
+  return undefined;
+}
+
+/** The host app: the router at the root and nothing else. */
+function app(hub: Netsync, log: LogFormat): express.Express {
+  const application = express();
+  application.disable('x-powered-by');
+  application.use(netsync({ hub, log }));
+  return application;
+}
+
+/** Connect to Redis; a first connection that fails ends start-up instead of retrying forever. */
+async function openRedis(url: string): Promise<OpenedStore> {
+  const { createClient } = await import('redis');
+  let ready = false;
+  const client = createClient({
+    url,
+    // Commands fail at once while Redis is away, so callers get `store_unavailable` instead of hanging.
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries: number, cause: Error) => (ready ? Math.min(50 * 2 ** retries, 2000) : cause) },
+  });
+  client.on('error', (error: unknown) => process.stderr.write(`netsync: redis: ${messageOf(error)}\n`));
+  try {
+    await client.connect();
+  } catch (error) {
+    process.stderr.write(`netsync: cannot connect to Redis at ${url}: ${messageOf(error)}\n`);
+    process.exit(1);
+  }
+  ready = true;
+  const store = new RedisStore({ client });
+  return {
+    store,
+    release: async () => {
+      await client.quit().catch(() => client.destroy());
+    },
+  };
+}
+
+function listen(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stop accepting, answer every waiter `shutting_down`, release the store, exit 0. */
+function handleSignals(server: Server, hub: Netsync, opened: OpenedStore): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      server.closeAllConnections();
+      process.exit(0);
+    }, SHUTDOWN_BACKSTOP_MS).unref();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    void (async () => {
+      await hub.close().catch((error: unknown) => process.stderr.write(`netsync: closing: ${messageOf(error)}\n`));
+      // The waiters' 503 answers are written now; their keep-alive connections go idle and can be closed.
+      setImmediate(() => server.closeIdleConnections());
+      await closed;
+      await opened.release();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+function describeAddress(address: ListenAddress): string {
+  return `${address.host === undefined ? '' : address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`netsync: ${messageOf(error)}\n`);
+    process.exit(1);
+  },
+);

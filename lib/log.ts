@@ -1,5 +1,7 @@
-// STUB — replaced by the lifecycle loggers (the lane graph of DESIGN §6, and JSON lines).
-import type { Netsync } from './netsync';
+// Lifecycle logging of a hub: the lane graph of the Go original, or one JSON object per line.
+import type { Netsync, WithdrawReason } from './netsync';
+import type { Group, PendingRequest } from './stores/types';
+import type { Match } from './types';
 
 /** How lifecycle events are logged. */
 export type LogFormat = 'graph' | 'json' | 'off';
@@ -7,7 +9,122 @@ export type LogFormat = 'graph' | 'json' | 'off';
 /** A log format, or a format with a sink for each line (default: standard output). */
 export type LogOption = LogFormat | { format: LogFormat; write: (line: string) => void };
 
-/** Log `hub`'s lifecycle events; returns a function that stops logging. */
-export function attachLogger(_hub: Netsync, _option: LogOption): () => void {
-  return () => undefined;
+type Write = (line: string) => void;
+
+/** One formatter per hub event; the logger wires them to the hub and unwires them on stop. */
+export interface LogHandlers {
+  pending(req: PendingRequest): void;
+  match(group: Group, match: Match): void;
+  withdrawn(req: PendingRequest, reason: WithdrawReason): void;
+}
+
+const LOG_FORMATS: readonly LogFormat[] = ['graph', 'json', 'off'];
+
+/** True when `value` names a log format. */
+export function isLogFormat(value: unknown): value is LogFormat {
+  return typeof value === 'string' && (LOG_FORMATS as readonly string[]).includes(value);
+}
+
+/**
+ * Log `hub`'s lifecycle events; returns a function that stops logging.
+ * `off` attaches no listener at all, so a hub without logging pays nothing.
+ */
+export function attachLogger(hub: Netsync, option: LogOption): () => void {
+  const format = typeof option === 'string' ? option : option.format;
+  const write: Write = typeof option === 'string' ? writeStdout : option.write;
+  if (format === 'off') return () => undefined;
+  const handlers = format === 'graph' ? graphHandlers(write) : jsonHandlers(write);
+  // Bound copies, so `off` removes exactly these listeners.
+  const onPending = (req: PendingRequest): void => handlers.pending(req);
+  const onMatch = (group: Group, match: Match): void => handlers.match(group, match);
+  const onWithdrawn = (req: PendingRequest, reason: WithdrawReason): void => handlers.withdrawn(req, reason);
+  hub.on('pending', onPending);
+  hub.on('match', onMatch);
+  hub.on('withdrawn', onWithdrawn);
+  return () => {
+    hub.off('pending', onPending);
+    hub.off('match', onMatch);
+    hub.off('withdrawn', onWithdrawn);
+  };
+}
+
+function writeStdout(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** `[event=e actor=a]`, with `mates=N` when it is not the default pair. */
+function describe(event: string, actor: string, mates?: number): string {
+  return mates === undefined || mates === 1 ? `[event=${event} actor=${actor}]` : `[event=${event} actor=${actor} mates=${mates}]`;
+}
+
+/**
+ * The lane graph: each pending request of this hub takes the leftmost free column (`┌` opens it,
+ * `│` keeps it open, `└` closes it). A match closes all its members' lanes on one line and lists every
+ * member, including members of other instances that never had a lane here.
+ */
+export function graphHandlers(write: Write): LogHandlers {
+  const lanes: (string | undefined)[] = [];
+
+  const open = (id: string | undefined): string => (id === undefined ? ' ' : '│');
+  const draw = (mark: (id: string | undefined, column: number) => string): string => {
+    let prefix = '';
+    for (let i = 0; i < lanes.length; i++) prefix += mark(lanes[i], i);
+    return prefix.trimEnd();
+  };
+  const free = (column: number): void => {
+    lanes[column] = undefined;
+    while (lanes.length > 0 && lanes[lanes.length - 1] === undefined) lanes.pop();
+  };
+
+  return {
+    pending(req) {
+      let column = lanes.indexOf(undefined);
+      if (column === -1) column = lanes.length;
+      lanes[column] = req.id;
+      const prefix = draw((id, i) => (i === column ? '┌' : open(id)));
+      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+    },
+    match(group) {
+      const ids = new Set(group.members.map((m) => m.id));
+      const closing: number[] = [];
+      let prefix = draw((id, i) => {
+        if (id !== undefined && ids.has(id)) {
+          closing.push(i);
+          return '└';
+        }
+        return open(id);
+      });
+      // A group none of whose members had a lane here (e.g. `mates: 0` without a pending line) still gets a mark.
+      if (closing.length === 0) prefix = `${prefix}─`;
+      for (const column of closing) free(column);
+      const members = group.members.map((m) => describe(group.event, m.actor)).join(' ');
+      write(`${prefix} match ${members}`);
+    },
+    withdrawn(req, reason) {
+      const column = lanes.indexOf(req.id);
+      // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
+      const prefix = column === -1 ? `${draw(open)}─` : draw((id, i) => (i === column ? '└' : open(id)));
+      if (column !== -1) free(column);
+      write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+    },
+  };
+}
+
+/** One JSON object per line: `{"type":"pending"|"match"|"withdrawn","time":ISO 8601,"event":…,…}`. */
+export function jsonHandlers(write: Write, now: () => Date = () => new Date()): LogHandlers {
+  const line = (record: Record<string, unknown>): void => write(JSON.stringify(record));
+  return {
+    pending(req) {
+      const { event, actor, mates, labels, selector } = req.params;
+      line({ type: 'pending', time: now().toISOString(), event, id: req.id, actor, mates, labels, selector });
+    },
+    match(group) {
+      const members = group.members.map((m) => ({ id: m.id, actor: m.actor, labels: m.labels }));
+      line({ type: 'match', time: now().toISOString(), event: group.event, members });
+    },
+    withdrawn(req, reason) {
+      const { event, actor, mates } = req.params;
+      line({ type: 'withdrawn', time: now().toISOString(), event, id: req.id, actor, mates, reason });
+    },
+  };
 }

@@ -1,0 +1,79 @@
+// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]`.
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { isLogFormat, type LogFormat } from '../log';
+
+/** The usage text printed by `--help` and after a bad argument. */
+export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]
+
+Serve GET|POST /event and GET /stats at the root.
+
+  ADDR            where to listen: :8000, 8000, 127.0.0.1:8000 or [::1]:8000
+                  (default :8000, all interfaces; port 0 picks a free port)
+  --log FORMAT    lifecycle log on standard output: graph (default), json or off
+  --redis URL     keep pending requests in Redis (default: $REDIS_URL, else in memory)
+  -h, --help      show this help
+`;
+
+/** Where to listen; `host` undefined means every interface. */
+export interface ListenAddress {
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/** What the command line asks for. */
+export type CliCommand =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'serve'; readonly address: ListenAddress; readonly log: LogFormat; readonly redisUrl: string | undefined };
+
+/** The outcome of parsing: a command, or a message saying what is wrong (the CLI prints usage and exits 2). */
+export type ParseResult = { readonly ok: true; readonly command: CliCommand } | { readonly ok: false; readonly message: string };
+
+/** Parse the arguments after `node cli.js`; `env` supplies `REDIS_URL` when `--redis` is absent. */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParseResult {
+  let parsed;
+  try {
+    parsed = parseNodeArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        log: { type: 'string' },
+        redis: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { ok: true, command: { kind: 'help' } };
+  if (positionals.length > 1) return { ok: false, message: `expected at most one ADDR, got ${positionals.join(' ')}` };
+  const address = parseAddress(positionals[0] ?? ':8000');
+  if (address === undefined) return { ok: false, message: `invalid ADDR ${JSON.stringify(positionals[0])}: use :8000, 8000, 127.0.0.1:8000 or [::1]:8000` };
+  const log = values.log ?? 'graph';
+  if (!isLogFormat(log)) return { ok: false, message: `invalid --log ${JSON.stringify(log)}: use graph, json or off` };
+  const redisUrl = values.redis ?? (env.REDIS_URL === '' ? undefined : env.REDIS_URL);
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
+    return { ok: false, message: `invalid Redis URL ${JSON.stringify(redisUrl)}: use redis://host:port or rediss://host:port` };
+  }
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl } };
+}
+
+/** `:8000`, `8000`, `host:8000` or `[v6]:8000`; undefined when it is none of these. */
+export function parseAddress(text: string): ListenAddress | undefined {
+  const match = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]*)):)?(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  const host = match[1] ?? match[2];
+  return { host: host === undefined || host === '' ? undefined : host, port };
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'redis:' || url.protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}

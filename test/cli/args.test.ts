@@ -1,0 +1,68 @@
+// The CLI's argument parser: addresses, flags, REDIS_URL, and what counts as a usage error.
+import { parseAddress, parseArgs, USAGE } from '../../lib/cli/args';
+
+describe('parseAddress', () => {
+  it.each([
+    [':8000', { host: undefined, port: 8000 }],
+    ['8000', { host: undefined, port: 8000 }],
+    ['127.0.0.1:8000', { host: '127.0.0.1', port: 8000 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    ['[::1]:8000', { host: '::1', port: 8000 }],
+    [':65535', { host: undefined, port: 65535 }],
+  ])('accepts %s', (text, expected) => {
+    expect(parseAddress(text)).toEqual(expected);
+  });
+
+  it.each(['', ':', 'abc', '127.0.0.1', '127.0.0.1:', ':65536', '::1:8000', '[::1]', 'host:80:90', ':80a', '-1', 'http://x:80'])(
+    'rejects %j',
+    (text) => {
+      expect(parseAddress(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('parseArgs', () => {
+  it('defaults to all interfaces on port 8000, graph log, memory store', () => {
+    expect(parseArgs([])).toEqual({
+      ok: true,
+      command: { kind: 'serve', address: { host: undefined, port: 8000 }, log: 'graph', redisUrl: undefined },
+    });
+  });
+
+  it('reads ADDR, --log and --redis', () => {
+    expect(parseArgs(['127.0.0.1:9000', '--log', 'json', '--redis', 'redis://127.0.0.1:6379'])).toEqual({
+      ok: true,
+      command: { kind: 'serve', address: { host: '127.0.0.1', port: 9000 }, log: 'json', redisUrl: 'redis://127.0.0.1:6379' },
+    });
+    expect(parseArgs(['--log=off', ':1234'])).toMatchObject({ ok: true, command: { log: 'off', address: { port: 1234 } } });
+  });
+
+  it('takes REDIS_URL from the environment unless --redis is given', () => {
+    expect(parseArgs([], { REDIS_URL: 'redis://cache:6379' })).toMatchObject({ ok: true, command: { redisUrl: 'redis://cache:6379' } });
+    expect(parseArgs(['--redis', 'redis://a:1'], { REDIS_URL: 'redis://b:2' })).toMatchObject({ ok: true, command: { redisUrl: 'redis://a:1' } });
+    expect(parseArgs([], { REDIS_URL: '' })).toMatchObject({ ok: true, command: { redisUrl: undefined } });
+  });
+
+  it('answers --help and -h with help, whatever else is there', () => {
+    expect(parseArgs(['--help'])).toEqual({ ok: true, command: { kind: 'help' } });
+    expect(parseArgs(['-h', ':80'])).toEqual({ ok: true, command: { kind: 'help' } });
+  });
+
+  it.each([
+    [['--bogus'], /bogus/],
+    [['--log', 'xml'], /--log "xml"/],
+    [['--log'], /log/],
+    [['abc'], /invalid ADDR "abc"/],
+    [[':80', ':81'], /at most one ADDR/],
+    [['--redis', 'http://x'], /Redis URL/],
+    [['--redis', 'not a url'], /Redis URL/],
+  ])('rejects %j', (argv, message) => {
+    const result = parseArgs(argv);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(message);
+  });
+
+  it('has a usage text naming every option', () => {
+    for (const word of ['ADDR', '--log', '--redis', '--help']) expect(USAGE).toContain(word);
+  });
+});
