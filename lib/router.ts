@@ -1,7 +1,10 @@
-// STUB — replaced by the Express router factory.
+// The Express router factory: `GET|POST /event` and `GET /stats` wherever the host mounts it (DESIGN §4).
+import bodyParser from 'body-parser';
 import { Router } from 'express';
-import type { LogOption } from './log';
-import { Netsync } from './netsync';
+import { allowMethods, errorHandler, eventHandler, statsHandler } from './http/handlers';
+import { resolveOptions } from './http/options';
+import { attachLogger, type LogOption } from './log';
+import type { Netsync } from './netsync';
 import type { MatcherStore } from './stores/types';
 
 /** Options of the router factory (DESIGN §4). */
@@ -27,8 +30,22 @@ export interface NetsyncRouterOptions {
 /** The Router netsync returns, with the hub it drives (close it to answer waiters `shutting_down`). */
 export type NetsyncRouter = Router & { readonly hub: Netsync };
 
+/** Nodes a body the host parsed may hold beyond one per byte of the limit (see lib/http/body.ts). */
+const PARSED_NODE_ALLOWANCE = 10_000;
+
 /** An Express Router serving `GET|POST /event` and `GET /stats` under wherever the host mounts it. */
 export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
-  const hub = options.hub ?? new Netsync();
-  return Object.assign(Router(), { hub });
+  const settings = resolveOptions(options);
+  const { hub } = settings;
+  if (settings.log !== undefined) attachLogger(hub, settings.log);
+
+  const router = Router();
+  // The body is read as text whatever its type, so `?input=` can overrule Content-Type; a body the host
+  // already parsed is left as it is.
+  const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8' });
+  const onError = errorHandler(settings.limitLabel);
+  const limits = { maxWaitMs: settings.maxWaitMs, parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes };
+  router.all('/event', allowMethods('GET', 'POST'), readBody, eventHandler(hub, limits), onError);
+  if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), onError);
+  return Object.assign(router, { hub });
 }

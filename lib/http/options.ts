@@ -1,0 +1,127 @@
+// Checks the router's options when the factory is called, so a misconfiguration fails at start-up with what to fix.
+import type { LogFormat, LogOption } from '../log';
+import { Netsync } from '../netsync';
+import type { MatcherStore } from '../stores/types';
+import { MAX_WAIT_MS, parseDuration } from './duration';
+
+/** Options of the router factory, as `netsync()` documents them. */
+export interface RouterOptionsInput {
+  store?: MatcherStore;
+  hub?: Netsync;
+  maxMates?: number;
+  maxWait?: number | string;
+  maxPending?: number;
+  limit?: number | string;
+  stats?: boolean;
+  log?: LogOption;
+}
+
+/** The options after checks and defaults. */
+export interface RouterSettings {
+  readonly hub: Netsync;
+  readonly maxWaitMs: number | undefined;
+  readonly limitBytes: number;
+  /** The limit as the operator wrote it, for `too_large` messages. */
+  readonly limitLabel: string;
+  readonly stats: boolean;
+  readonly log: LogOption | undefined;
+}
+
+/** Default body limit: 64 KiB. */
+export const DEFAULT_LIMIT = '64kb';
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['store', 'hub', 'maxMates', 'maxWait', 'maxPending', 'limit', 'stats', 'log']);
+const BYTE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
+
+/** Check `options` and apply defaults; throws TypeError naming the option to fix. */
+export function resolveOptions(options: RouterOptionsInput): RouterSettings {
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+  }
+  const { maxMates, maxPending, store } = options;
+  if (maxMates !== undefined && !(Number.isSafeInteger(maxMates) && maxMates >= 0)) fail('maxMates must be an integer >= 0');
+  if (maxPending !== undefined && !((Number.isSafeInteger(maxPending) || maxPending === Infinity) && maxPending >= 1)) {
+    fail('maxPending must be an integer >= 1 (or Infinity)');
+  }
+  if (store !== undefined && !isStore(store)) fail('store must implement MatcherStore (offer, withdraw, onMatch, pending, close)');
+  if (options.stats !== undefined && typeof options.stats !== 'boolean') fail('stats must be true or false');
+  if (options.log !== undefined && !isLogOption(options.log)) fail('log must be graph, json, off or { format, write }');
+  const limit = options.limit ?? DEFAULT_LIMIT;
+  return {
+    hub: resolveHub(options),
+    maxWaitMs: resolveMaxWait(options.maxWait),
+    limitBytes: parseSize(limit),
+    limitLabel: typeof limit === 'number' ? `${limit} bytes` : limit,
+    stats: options.stats ?? true,
+    log: options.log,
+  };
+}
+
+function resolveHub(options: RouterOptionsInput): Netsync {
+  const { hub, store, maxMates, maxPending } = options;
+  if (hub === undefined) {
+    return new Netsync({
+      ...(store === undefined ? {} : { store }),
+      ...(maxMates === undefined ? {} : { maxMates }),
+      ...(maxPending === undefined ? {} : { maxPending }),
+    });
+  }
+  // By shape, not instanceof: a hub may come from another copy of this package (ESM and CommonJS builds).
+  if (typeof hub !== 'object' || hub === null || typeof hub.send !== 'function' || typeof hub.stats !== 'function') {
+    fail('hub must be a Netsync');
+  }
+  // A shared hub has its own store and limits: options that would be silently ignored are an error instead.
+  if (store !== undefined) fail('store cannot be given with hub: the hub already has its store');
+  if (maxMates !== undefined && maxMates !== hub.maxMates) fail(`maxMates ${maxMates} differs from the hub's ${hub.maxMates}; set it on the hub`);
+  if (maxPending !== undefined && maxPending !== hub.maxPending) {
+    fail(`maxPending ${maxPending} differs from the hub's ${hub.maxPending}; set it on the hub`);
+  }
+  return hub;
+}
+
+function resolveMaxWait(maxWait: number | string | undefined): number | undefined {
+  if (maxWait === undefined) return undefined;
+  // Numbers and unitless strings are milliseconds here (unlike the `timeout` field, which counts seconds).
+  const ms = parseDuration(maxWait, 1);
+  if (ms === undefined) fail(`maxWait must be a positive number of milliseconds or a duration like 30s, 2m (at most ${MAX_WAIT_MS} ms)`);
+  return ms;
+}
+
+function parseSize(limit: unknown): number {
+  if (typeof limit === 'number') {
+    if (Number.isSafeInteger(limit) && limit > 0) return limit;
+  } else if (typeof limit === 'string') {
+    const parts = SIZE.exec(limit.trim());
+    const unit = BYTE_UNITS[(parts?.[2] ?? 'b').toLowerCase()];
+    if (parts !== null && unit !== undefined) {
+      const bytes = Math.floor(Number(parts[1]) * unit);
+      if (bytes > 0) return bytes;
+    }
+  }
+  return fail('limit must be a positive number of bytes or a size like 64kb, 1mb');
+}
+
+function isStore(value: unknown): value is MatcherStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return ['offer', 'withdraw', 'onMatch', 'pending', 'close'].every((name) => typeof store[name] === 'function');
+}
+
+const LOG_FORMATS: readonly string[] = ['graph', 'json', 'off'] satisfies readonly LogFormat[];
+
+function isLogFormat(value: unknown): value is LogFormat {
+  return typeof value === 'string' && LOG_FORMATS.includes(value);
+}
+
+function isLogOption(value: unknown): value is LogOption {
+  if (isLogFormat(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const option = value as Record<string, unknown>;
+  return isLogFormat(option.format) && typeof option.write === 'function';
+}
+
+function fail(message: string): never {
+  throw new TypeError(`netsync: ${message}`);
+}

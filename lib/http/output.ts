@@ -1,0 +1,71 @@
+// Writes answers: a match (serialised once per group and format), /stats, and errors, as JSON or YAML.
+import type { Response } from 'express';
+import { isNetsyncError } from '../errors';
+import type { Match } from '../types';
+import type { Format } from './format';
+import { dumpYaml } from './yaml';
+
+const CONTENT_TYPE: Readonly<Record<Format, string>> = {
+  json: 'application/json; charset=utf-8',
+  yaml: 'application/yaml; charset=utf-8',
+};
+
+/** What the client sees for a failure that is not a NetsyncError: no message or stack of the internals. */
+const INTERNAL_ERROR = { error: { code: 'internal', message: 'internal error' } } as const;
+
+/** Text of `value` in `format`. */
+export function serialize(value: unknown, format: Format): string {
+  return format === 'json' ? JSON.stringify(value) : dumpYaml(value);
+}
+
+/**
+ * Serialises each Match once per format: every member of a group receives the same Match object,
+ * so the second and later members of a group reuse the first member's text.
+ */
+export class MatchSerializer {
+  private readonly cache: Record<Format, WeakMap<Match, string>> = { json: new WeakMap(), yaml: new WeakMap() };
+
+  /** The text of `match` in `format`. */
+  text(match: Match, format: Format): string {
+    const cache = this.cache[format];
+    let text = cache.get(match);
+    if (text === undefined) {
+      text = serialize(match, format);
+      cache.set(match, text);
+    }
+    return text;
+  }
+}
+
+/** Send `text` with `status`, unless the client is gone or an answer already started. */
+export function writeText(res: Response, status: number, format: Format, text: string, headers?: Record<string, string>): void {
+  if (res.headersSent || res.destroyed || res.writableEnded) return;
+  res.statusCode = status;
+  res.setHeader('Content-Type', CONTENT_TYPE[format]);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  // Answers of a rendezvous are never reusable, even for GET.
+  res.setHeader('Cache-Control', 'no-store');
+  if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.end(text);
+}
+
+/**
+ * Answer an error: a NetsyncError with its status and code (and `Retry-After` when it has one),
+ * body-parser's errors as `too_large` or `bad_request`, anything else as a bare 500.
+ */
+export function writeError(res: Response, error: unknown, format: Format): void {
+  if (isNetsyncError(error)) {
+    const headers = error.retryAfter === undefined ? undefined : { 'Retry-After': String(Math.max(0, Math.ceil(error.retryAfter))) };
+    writeText(res, error.status, format, safeSerialize(error.toJSON(), format), headers);
+    return;
+  }
+  writeText(res, 500, format, safeSerialize(INTERNAL_ERROR, format));
+}
+
+function safeSerialize(value: unknown, format: Format): string {
+  try {
+    return serialize(value, format);
+  } catch {
+    return JSON.stringify(INTERNAL_ERROR);
+  }
+}

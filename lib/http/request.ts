@@ -1,0 +1,78 @@
+// Gathers what one /event request asks for: its fields (body over query), its wait, and its answer format.
+import type { Request } from 'express';
+import { errors } from '../errors';
+import { decodeBody } from './body';
+import { parseDuration } from './duration';
+import { describeValue, formatOf, type Format } from './format';
+import { queryFields, type Fields } from './query';
+
+/** A decoded /event request; `fields` still holds only what `normalizeParams` checks (event, actor, ...). */
+export interface EventRequest {
+  readonly fields: Fields;
+  /** Milliseconds to wait for a match, already capped by `maxWait`; undefined waits until matched or gone. */
+  readonly timeoutMs: number | undefined;
+  readonly output: Format;
+}
+
+/** Router settings that shape a request. */
+export interface RequestLimits {
+  readonly maxWaitMs: number | undefined;
+  /** Node budget for a body the host parsed. */
+  readonly parsedNodeBudget: number;
+}
+
+/** Decode `req` (its body already read as text by the router, or parsed by the host). Throws `bad_request`. */
+export function readEventRequest(req: Request, limits: RequestLimits): EventRequest {
+  const query = queryFields(req);
+  const input = has(query, 'input') ? formatOf(query.input, 'input') : undefined;
+  const body = decodeBody({
+    body: req.body as unknown,
+    contentType: req.headers['content-type'],
+    input,
+    parsedNodeBudget: limits.parsedNodeBudget,
+  });
+  if (has(body, 'input')) {
+    throw errors.badRequest('input belongs in the query string: it says how to read the body');
+  }
+  const fields: Fields = Object.assign(Object.create(null) as Fields, query, body);
+  const output = has(fields, 'output') ? formatOf(fields.output, 'output') : 'json';
+  const timeoutMs = readTimeout(fields, limits.maxWaitMs);
+  delete fields.input;
+  delete fields.output;
+  delete fields.timeout;
+  return { fields, timeoutMs, output };
+}
+
+/**
+ * The answer format for an error raised before the request was decoded: the query's `output` when it is
+ * valid, else JSON (an error about `output` itself cannot be answered in the format it failed to name).
+ */
+export function outputForError(req: Request): Format {
+  try {
+    const query = queryFields(req);
+    return query.output === 'yaml' ? 'yaml' : 'json';
+  } catch {
+    return 'json';
+  }
+}
+
+/** The `output` control of a /stats request (the only query field /stats reads). */
+export function readStatsOutput(req: Request): Format {
+  const query = queryFields(req);
+  return has(query, 'output') ? formatOf(query.output, 'output') : 'json';
+}
+
+function readTimeout(fields: Fields, maxWaitMs: number | undefined): number | undefined {
+  if (!has(fields, 'timeout')) return maxWaitMs;
+  const ms = parseDuration(fields.timeout, 1000);
+  if (ms === undefined) {
+    throw errors.badRequest(
+      `timeout must be a positive number of seconds (1.5) or a duration (500ms, 30s, 2m, 1h) of at most 24 days, got ${describeValue(fields.timeout)}`,
+    );
+  }
+  return maxWaitMs === undefined ? ms : Math.min(ms, maxWaitMs);
+}
+
+function has(fields: Fields, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(fields, key);
+}

@@ -1,0 +1,12 @@
+// YAML in and out: a loader limited to plain data (no dates, merge keys or tags), and the dumper for `output=yaml`.
+import { CORE_SCHEMA, dump, load } from 'js-yaml';
+
+/** Plain YAML data only: CORE_SCHEMA keeps timestamps as strings and has no merge keys or custom tags. */
+export function loadYaml(text: string): unknown {
+  return load(text, { schema: CORE_SCHEMA });
+}
+
+/** YAML text for a JSON-compatible value; no anchors, no folded lines, so any YAML reader gets the same data. */
+export function dumpYaml(value: unknown): string {
+  return dump(value, { schema: CORE_SCHEMA, noRefs: true, lineWidth: -1 });
+}
