@@ -41,8 +41,9 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     await opened.release();
     return 1;
   }
-  process.stdout.write(`netsync listening on ${urlOf(server.address() as AddressInfo)}\n`);
+  // Before the address is printed: whoever reads it may signal at once.
   handleSignals(server, hub, opened);
+  process.stdout.write(`netsync listening on ${urlOf(server.address() as AddressInfo)}\n`);
   return undefined;
 }
 

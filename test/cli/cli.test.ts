@@ -1,0 +1,128 @@
+// The standalone server as users run it: the built dist/cli.js in a child process, over real HTTP.
+import { buildPackage, type BuiltPackage } from '../consumers/package';
+import { serveCli, startCli, type CliChild } from './child';
+
+let pkg: BuiltPackage;
+const running: CliChild[] = [];
+
+beforeAll(async () => {
+  pkg = await buildPackage();
+}, 120_000);
+
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+    await child.exited;
+  }
+});
+
+afterAll(async () => {
+  await pkg?.remove();
+});
+
+async function serve(args: readonly string[] = []): Promise<{ child: CliChild; url: string }> {
+  const served = await serveCli(pkg.cli, args);
+  running.push(served.child);
+  return served;
+}
+
+function send(url: string, actor: string, payload: string): Promise<Response> {
+  return fetch(`${url}/event?event=e&payload=${payload}&actor=${actor}`);
+}
+
+describe('netsync CLI', () => {
+  it('prints the address it listens on, with the real port', async () => {
+    const { url } = await serve(['--log', 'off']);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(url).not.toMatch(/:0$/);
+    const res = await fetch(`${url}/stats`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(await res.json()).toEqual({});
+  });
+
+  it('lets a pair meet', async () => {
+    const { url } = await serve(['--log', 'off']);
+    const [a, b] = await Promise.all([send(url, 'actor1', 'p1'), send(url, 'actor2', 'p2')]);
+    const expected = { actor1: 'p1', actor2: 'p2' };
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect((await a.json()).payloads).toEqual(expected);
+    expect((await b.json()).payloads).toEqual(expected);
+  });
+
+  it('draws the lane graph for a pair with --log graph (the default)', async () => {
+    const { child, url } = await serve();
+    const first = send(url, 'actor1', 'p1');
+    await child.line((l) => l.includes('actor=actor1'));
+    const second = send(url, 'actor2', 'p2');
+    await Promise.all([first, second]);
+    await child.line((l) => l.includes(' match '));
+    expect(child.lines.slice(1)).toEqual([
+      '┌ [event=e actor=actor1]',
+      '│┌ [event=e actor=actor2]',
+      '└└ match [event=e actor=actor1] [event=e actor=actor2]',
+    ]);
+  });
+
+  it('prints JSON lines with --log json', async () => {
+    const { child, url } = await serve(['--log', 'json']);
+    const first = send(url, 'actor1', 'p1');
+    await child.line((l) => l.includes('"actor1"'));
+    await Promise.all([first, send(url, 'actor2', 'p2')]);
+    await child.line((l) => l.includes('"match"'));
+    const records = child.lines.slice(1).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toEqual([
+      expect.objectContaining({ type: 'pending', event: 'e', actor: 'actor1', mates: 1 }),
+      expect.objectContaining({ type: 'pending', event: 'e', actor: 'actor2', mates: 1 }),
+      expect.objectContaining({
+        type: 'match',
+        event: 'e',
+        members: [expect.objectContaining({ actor: 'actor1' }), expect.objectContaining({ actor: 'actor2' })],
+      }),
+    ]);
+    for (const record of records) expect(new Date(String(record.time)).toISOString()).toBe(record.time);
+  });
+
+  it('answers a waiter 503 shutting_down on SIGTERM and exits 0', async () => {
+    const { child, url } = await serve(['--log', 'json']);
+    const waiter = send(url, 'lonely', 'p');
+    await child.line((l) => l.includes('"pending"'));
+    child.process.kill('SIGTERM');
+    const res = await waiter;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: { code: 'shutting_down', message: expect.any(String) } });
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.lines).toContainEqual(expect.stringContaining('"withdrawn"'));
+  });
+
+  it('exits 0 on SIGINT when idle', async () => {
+    const { child } = await serve(['--log', 'off']);
+    child.process.kill('SIGINT');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it.each([[['--bogus']], [['--log', 'xml']], [['not-an-address']], [[':1', ':2']]])('exits 2 with usage on bad arguments %j', async (args) => {
+    const child = startCli(pkg.cli, args);
+    running.push(child);
+    expect(await child.exited).toEqual({ code: 2, signal: null });
+    expect(child.stderr()).toContain('Usage: netsync [ADDR]');
+    expect(child.lines).toEqual([]);
+  });
+
+  it('prints usage and exits 0 with --help', async () => {
+    const child = startCli(pkg.cli, ['--help']);
+    running.push(child);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]');
+    expect(child.stderr()).toBe('');
+  });
+
+  it('exits 1 and says so when the port is taken', async () => {
+    const { url } = await serve(['--log', 'off']);
+    const child = startCli(pkg.cli, [new URL(url).host]);
+    running.push(child);
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(child.stderr()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+  });
+});
