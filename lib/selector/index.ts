@@ -1,38 +1,26 @@
-// STUB — replaced by the selector implementation (lexer → parser → requirements → matcher).
-import type { Labels, Requirement, Selector } from './types';
+// The label-selector engine: Kubernetes selector grammar, label validation and matching.
+import { SelectorError } from './error';
+import { parseRequirements } from './parser';
+import { sortedUnique } from './requirement';
+import { compileSelector } from './selector';
+import type { Requirement, Selector } from './types';
 
 export type { Labels, Operator, Requirement, Selector } from './types';
-
-/** A selector or label text that does not follow Kubernetes syntax. */
-export class SelectorError extends Error {
-  override readonly name = 'SelectorError';
-  /** Zero-based offset in the input where the problem was found. */
-  readonly position: number;
-  /** What the parser expected there, e.g. `identifier`. */
-  readonly expected: string | undefined;
-  constructor(message: string, position: number, expected?: string) {
-    super(message);
-    this.position = position;
-    this.expected = expected;
-  }
-}
+export { SelectorError } from './error';
+export { isValidLabelKey, isValidLabelValue } from './validation';
+export { parseLabels, validateLabels } from './labels';
 
 /** Parse a Kubernetes label selector (`actor != p1`, `kind in (player,bot),!banned`, `level>3`). Throws SelectorError. */
-export function parseSelector(_text: string): Selector {
-  throw new Error('not implemented');
+export function parseSelector(text: string): Selector {
+  if (typeof text !== 'string') throw new SelectorError('a selector must be a string', 0, 'string');
+  return compileSelector(parseRequirements(text));
 }
 
 /** Build a selector from requirements without parsing text, e.g. `actor != <any actor name>`. Values are not validated. */
-export function selectorOf(_requirements: readonly Requirement[]): Selector {
-  throw new Error('not implemented');
-}
-
-/** Parse `k1=v1,k2=v2` into labels (null-prototype object). Throws SelectorError. */
-export function parseLabels(_text: string): Labels {
-  throw new Error('not implemented');
-}
-
-/** Validate a label map (keys and values by Kubernetes rules); returns a null-prototype copy. Throws SelectorError. */
-export function validateLabels(_labels: Readonly<Record<string, string>>): Labels {
-  throw new Error('not implemented');
+export function selectorOf(requirements: readonly Requirement[]): Selector {
+  return compileSelector(requirements.map((r) => ({
+    key: r.key,
+    operator: r.operator,
+    values: r.operator === 'in' || r.operator === 'notin' ? sortedUnique(r.values) : [...r.values],
+  })));
 }
