@@ -47,8 +47,8 @@ describe('netsync CLI', () => {
     const expected = { actor1: 'p1', actor2: 'p2' };
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
-    expect((await a.json()).payloads).toEqual(expected);
-    expect((await b.json()).payloads).toEqual(expected);
+    expect(((await a.json()) as { payloads: unknown }).payloads).toEqual(expected);
+    expect(((await b.json()) as { payloads: unknown }).payloads).toEqual(expected);
   });
 
   it('draws the lane graph for a pair with --log graph (the default)', async () => {
