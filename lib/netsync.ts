@@ -1,7 +1,11 @@
-// STUB — replaced by the hub.
+// The rendezvous hub: owns this process's waiting callers and settles them when their store forms a group.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { errors, isNetsyncError, type NetsyncError } from './errors';
+import { normalizeParams } from './params';
+import { MemoryStore } from './stores/memory';
 import type { Group, MatcherStore, PendingRequest } from './stores/types';
-import type { Match, SendParams, StatsTree } from './types';
+import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
 
 export interface NetsyncOptions {
   /** Where pending requests live. Default: a new MemoryStore. */
@@ -13,7 +17,7 @@ export interface NetsyncOptions {
 }
 
 export interface SendOptions {
-  /** Aborting withdraws the request at once. */
+  /** Aborting withdraws the request at once; the send rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Reject with `timeout` after this many milliseconds without a match. */
   timeoutMs?: number;
@@ -24,7 +28,7 @@ export type WithdrawReason = 'aborted' | 'timeout' | 'closed' | 'lost';
 
 /** Lifecycle events, for logs and metrics. Only this hub's own requests emit `pending` and `withdrawn`. */
 export interface NetsyncEvents {
-  /** A request of this hub is waiting. */
+  /** A request of this hub is waiting (emitted before the store sees it, so it precedes its `match`). */
   pending: [req: PendingRequest];
   /** A group with at least one member of this hub formed. */
   match: [group: Group, match: Match];
@@ -32,20 +36,243 @@ export interface NetsyncEvents {
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
 }
 
-/** The rendezvous hub. */
+/** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
+class Waiter {
+  resolve!: (match: Match) => void;
+  reject!: (error: unknown) => void;
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** The store's `offer` while in flight, so a withdrawal reaches the store after it. */
+  offering: Promise<void> | undefined = undefined;
+  constructor(
+    readonly owner: WaiterOwner,
+    readonly req: PendingRequest,
+    readonly signal: AbortSignal | undefined,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** The abort listener (an object listener, so no closure per request). */
+  handleEvent(): void {
+    this.owner.leave(this, 'aborted', this.signal?.reason);
+  }
+}
+
+/** The hub's private side that waiters call back into (one per hub, shared by its waiters). */
+interface WaiterOwner {
+  leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void;
+}
+
+function onTimeout(waiter: Waiter): void {
+  waiter.owner.leave(waiter, 'timeout', errors.timeout(waiter.timeoutMs));
+}
+
+/**
+ * The rendezvous hub (DESIGN §2, §5): `send` waits for mates through a store; every member of a group
+ * gets the same `Match`. Several routers, or a router and code, may share one hub.
+ */
 export class Netsync extends EventEmitter<NetsyncEvents> {
-  readonly maxMates: number = 64;
-  readonly maxPending: number = 100000;
-  constructor(_options: NetsyncOptions = {}) {
+  /** Largest `mates` accepted. */
+  readonly maxMates: number;
+  /** Most requests this hub lets wait at once. */
+  readonly maxPending: number;
+  readonly #store: MatcherStore;
+  readonly #waiters = new Map<string, Waiter>();
+  /** Store calls not yet settled; `stats()` and `close()` wait for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Unique per hub, so ids stay unique across processes sharing a store. */
+  readonly #idPrefix = randomBytes(6).toString('base64url');
+  #nextId = 0;
+  #closing: Promise<void> | undefined;
+  readonly #owner: WaiterOwner = { leave: (waiter, reason, error) => this.#leave(waiter, reason, error) };
+
+  constructor(options: NetsyncOptions = {}) {
     super();
+    const { maxMates = 64, maxPending = 100_000 } = options;
+    const store: MatcherStore = options.store ?? new MemoryStore();
+    if (!Number.isSafeInteger(maxMates) || maxMates < 0) {
+      throw new TypeError(`netsync: option maxMates must be a non-negative integer, got ${String(maxMates)}`);
+    }
+    if (!(Number.isSafeInteger(maxPending) || maxPending === Infinity) || maxPending < 1) {
+      throw new TypeError(`netsync: option maxPending must be a positive integer, got ${String(maxPending)}`);
+    }
+    if (typeof store !== 'object' || store === null || typeof store.offer !== 'function' || typeof store.onMatch !== 'function') {
+      throw new TypeError('netsync: option store must implement MatcherStore (offer, withdraw, onMatch, pending, close)');
+    }
+    this.maxMates = maxMates;
+    this.maxPending = maxPending;
+    this.#store = store;
+    store.onMatch((group) => this.#onGroup(group));
+    store.onLost?.((ids, error) => this.#onLost(ids, error));
   }
-  send(_params: SendParams, _options: SendOptions = {}): Promise<Match> {
-    throw new Error('not implemented');
+
+  /** How many callers of this hub are waiting for mates. */
+  get pendingCount(): number {
+    return this.#waiters.size;
   }
-  stats(): Promise<StatsTree> {
-    throw new Error('not implemented');
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
   }
+
+  /**
+   * Wait for `mates` others to match. Rejects (never throws) with `bad_request`/`invalid_selector` for bad
+   * params, `timeout`, `overloaded`, `shutting_down`, `store_unavailable`, or the signal's reason when aborted.
+   */
+  send(params: SendParams, options: SendOptions = {}): Promise<Match> {
+    try {
+      return this.#send(params, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #send(params: SendParams, { signal, timeoutMs }: SendOptions): Promise<Match> {
+    if (this.#closing !== undefined) throw errors.shuttingDown();
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+      throw errors.badRequest(`timeout must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
+    }
+    const normalized = normalizeParams(params, { maxMates: this.maxMates });
+    if (signal?.aborted) throw signal.reason;
+    const req: PendingRequest = {
+      id: `${this.#idPrefix}${(this.#nextId++).toString(36)}`,
+      params: normalized.params,
+      selector: normalized.selector,
+      classKey: normalized.classKey,
+      createdAt: Date.now(),
+    };
+    if (req.params.mates === 0) return Promise.resolve(this.#alone(req));
+    if (this.#waiters.size >= this.maxPending) throw errors.overloaded(this.maxPending);
+
+    const waiter = new Waiter(this.#owner, req, signal, timeoutMs ?? Infinity);
+    const result = new Promise<Match>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    // Registered before the store sees the request: a store may form the group inside `offer`.
+    this.#waiters.set(req.id, waiter);
+    signal?.addEventListener('abort', waiter);
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
+    this.emit('pending', req);
+    const offering = this.#track(this.#store.offer(req).then(
+      () => {
+        waiter.offering = undefined;
+      },
+      (err: unknown) => {
+        waiter.offering = undefined;
+        if (this.#waiters.get(req.id) !== waiter) return;
+        this.#release(waiter);
+        waiter.reject(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+      },
+    ));
+    if (this.#waiters.has(req.id)) waiter.offering = offering;
+    return result;
+  }
+
+  /** `mates: 0`: no synchronisation, the caller's own payload at once. */
+  #alone(req: PendingRequest): Match {
+    const { actor, payload, labels } = req.params;
+    const group: Group = { event: req.params.event, members: [{ id: req.id, actor, payload, labels }] };
+    const match = matchOf(group);
+    this.emit('pending', req);
+    this.emit('match', group, match);
+    return match;
+  }
+
+  /** Every pending request of the store (every instance's, for a shared store): event → actor → id → entry. */
+  async stats(): Promise<StatsTree> {
+    // The store's view includes this hub's offers and withdrawals made so far.
+    await this.#settled();
+    const tree = Object.create(null) as Record<string, Record<string, Record<string, StatsEntry>>>;
+    for (const { id, params, createdAt } of await this.#store.pending()) {
+      const byActor = (tree[params.event] ??= Object.create(null) as Record<string, Record<string, StatsEntry>>);
+      const byId = (byActor[params.actor] ??= Object.create(null) as Record<string, StatsEntry>);
+      byId[id] = { params, created_at: new Date(createdAt).toISOString() };
+    }
+    return tree;
+  }
+
+  /** Reject every waiter with `shutting_down`, refuse new sends, then close the store. Idempotent. */
   close(): Promise<void> {
-    throw new Error('not implemented');
+    this.#closing ??= this.#close();
+    return this.#closing;
   }
+
+  async #close(): Promise<void> {
+    const error = errors.shuttingDown();
+    for (const waiter of [...this.#waiters.values()]) {
+      this.#release(waiter);
+      waiter.reject(error);
+      this.emit('withdrawn', waiter.req, 'closed');
+    }
+    await this.#settled();
+    await this.#store.close();
+  }
+
+  /** Withdraw a waiter whose caller went away (abort or timeout). */
+  #leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void {
+    if (this.#waiters.get(waiter.req.id) !== waiter) return;
+    this.#release(waiter);
+    waiter.reject(error);
+    this.emit('withdrawn', waiter.req, reason);
+    const id = waiter.req.id;
+    // A false answer means a group already took it: that group still settles the others; this caller is gone.
+    const withdrawing = waiter.offering === undefined
+      ? this.#store.withdraw(id)
+      : waiter.offering.then(() => this.#store.withdraw(id));
+    this.#track(withdrawing.catch(() => false));
+  }
+
+  #onGroup(group: Group): void {
+    let match: Match | undefined;
+    for (const { id } of group.members) {
+      const waiter = this.#waiters.get(id);
+      if (waiter === undefined) continue;
+      match ??= matchOf(group);
+      this.#release(waiter);
+      waiter.resolve(match);
+    }
+    if (match !== undefined) this.emit('match', group, match);
+  }
+
+  #onLost(ids: readonly string[], error: NetsyncError): void {
+    for (const id of ids) {
+      const waiter = this.#waiters.get(id);
+      if (waiter === undefined) continue;
+      this.#release(waiter);
+      waiter.reject(error);
+      this.emit('withdrawn', waiter.req, 'lost');
+    }
+  }
+
+  /** Forget a waiter and its listeners; the caller settles it. */
+  #release(waiter: Waiter): void {
+    this.#waiters.delete(waiter.req.id);
+    waiter.signal?.removeEventListener('abort', waiter);
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    void promise.finally(() => this.#inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+}
+
+/** One result for every member: `payloads` has no prototype, so an actor named `__proto__` is plain data. */
+function matchOf(group: Group): Match {
+  const payloads = Object.create(null) as Record<string, JsonValue>;
+  const members: Member[] = [];
+  for (const { actor, payload, labels } of group.members) {
+    payloads[actor] = payload;
+    members.push({ actor, payload, labels });
+  }
+  return { payloads, members };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,8 @@
-// STUB — replaced by the parameter normaliser shared by the hub and the router.
-import type { Selector } from './selector/types';
-import type { RequestParams } from './types';
+// The one place request rules live: validates and defaults what a caller sent, for the hub and the router alike.
+import { errors } from './errors';
+import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
+import type { Labels, Selector } from './selector/types';
+import type { JsonValue, RequestParams } from './types';
 
 /** Validated parameters with the compiled selector and the class key stores group by. */
 export interface NormalizedRequest {
@@ -9,7 +11,140 @@ export interface NormalizedRequest {
   readonly classKey: string;
 }
 
-/** Validate and default what a caller sent. Throws NetsyncError (`bad_request`, `invalid_selector`). */
-export function normalizeParams(_input: unknown, _options: { maxMates: number }): NormalizedRequest {
-  throw new Error('not implemented');
+/** Longest event or actor name accepted; names are keys in /stats and log lines, not documents. */
+export const MAX_NAME_LENGTH = 256;
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['event', 'actor', 'payload', 'mates', 'labels', 'selector']);
+
+/**
+ * Validate and default what a caller sent. Throws NetsyncError (`bad_request`, `invalid_selector`).
+ * `input` may hold fields as the HTTP layer decoded them (strings from a query or form, any JSON from a body).
+ */
+export function normalizeParams(input: unknown, options: { maxMates: number }): NormalizedRequest {
+  if (!isPlainObject(input)) throw errors.badRequest('the request must be an object of fields');
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_FIELDS.has(key)) {
+      throw errors.badRequest(`unknown field ${JSON.stringify(key)}; known fields are event, actor, payload, mates, labels, selector`);
+    }
+  }
+  const event = nameField(input, 'event');
+  const actor = nameField(input, 'actor');
+  const payload = (own(input, 'payload') ?? null) as JsonValue;
+  const mates = matesField(own(input, 'mates'), options.maxMates);
+  const labels = labelsField(own(input, 'labels'), actor);
+  const { selector, text } = selectorField(own(input, 'selector'), actor);
+  const params: RequestParams = { event, actor, payload, labels, selector: text, mates };
+  return { params, selector, classKey: classKeyOf(event, mates, labels, selector) };
+}
+
+/**
+ * Requests with equal keys are interchangeable for matching. JSON of sorted entries keeps the key
+ * unambiguous even for an actor label or a built selector value holding `,` or `=`.
+ */
+export function classKeyOf(event: string, mates: number, labels: Labels, selector: Selector): string {
+  const labelEntries = Object.keys(labels).sort().map((key) => [key, labels[key]]);
+  const requirements = selector.requirements.map((r) => [r.key, r.operator === '==' ? '=' : r.operator, r.values]);
+  return JSON.stringify([event, mates, labelEntries, requirements]);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Own properties only, so `__proto__` or `constructor` never come from a prototype. */
+function own(input: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
+}
+
+function nameField(input: Record<string, unknown>, field: 'event' | 'actor'): string {
+  let value = own(input, field);
+  // YAML reads `actor: 123` as a number; the caller meant the name "123".
+  if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
+  if (value === undefined || value === null || value === '') throw errors.badRequest(`${field} is required`);
+  if (typeof value !== 'string') throw errors.badRequest(`${field} must be a string`);
+  if (value.length > MAX_NAME_LENGTH) throw errors.badRequest(`${field} is longer than ${MAX_NAME_LENGTH} characters`);
+  return value;
+}
+
+function matesField(value: unknown, maxMates: number): number {
+  if (value === undefined) return 1;
+  let mates: number;
+  if (typeof value === 'number') mates = value;
+  else if (typeof value === 'string' && /^[0-9]{1,10}$/.test(value)) mates = Number(value);
+  else mates = Number.NaN;
+  if (!Number.isInteger(mates) || mates < 0 || mates > maxMates) {
+    throw errors.badRequest(`mates must be an integer from 0 to ${maxMates}, got ${describe(value)}`);
+  }
+  return mates;
+}
+
+function labelsField(value: unknown, actor: string): Labels {
+  let given: Labels;
+  try {
+    if (value === undefined) given = Object.create(null) as Labels;
+    else if (typeof value === 'string') given = parseLabels(value);
+    else if (isPlainObject(value)) given = validateLabels(labelStrings(withoutActor(value, actor)));
+    else throw errors.badRequest('labels must be a map of strings or a k1=v1,k2=v2 string');
+  } catch (err) {
+    if (err instanceof SelectorError) throw errors.badRequest(`invalid labels: ${err.message}`);
+    throw err;
+  }
+  const explicit = given.actor;
+  if (explicit !== undefined && explicit !== actor) {
+    throw errors.badRequest(`the actor label ${JSON.stringify(explicit)} differs from actor ${JSON.stringify(actor)}`);
+  }
+  const labels = Object.create(null) as Record<string, string>;
+  for (const key of Object.keys(given)) labels[key] = given[key] as string;
+  // netsync adds the actor label itself, so it is set even when the name is no valid label value.
+  labels.actor = actor;
+  return labels;
+}
+
+/** The caller may repeat the actor label; it is netsync's own data, so it skips label validation. */
+function withoutActor(map: Record<string, unknown>, actor: string): Record<string, unknown> {
+  const actorLabel = own(map, 'actor');
+  if (actorLabel === undefined) return map;
+  if (actorLabel !== actor) {
+    throw errors.badRequest(`the actor label ${JSON.stringify(describe(actorLabel))} differs from actor ${JSON.stringify(actor)}`);
+  }
+  const rest = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(map)) if (key !== 'actor') rest[key] = map[key];
+  return rest;
+}
+
+function labelStrings(map: Record<string, unknown>): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    // YAML reads `level: 3` as a number and `ready: true` as a boolean; labels are strings.
+    if (typeof value === 'string') out[key] = value;
+    else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') out[key] = String(value);
+    else throw errors.badRequest(`label ${JSON.stringify(key)} must be a string, number or boolean`);
+  }
+  return out;
+}
+
+function selectorField(value: unknown, actor: string): { selector: Selector; text: string } {
+  if (value === undefined) {
+    // Built, not parsed: an actor name may hold characters the selector grammar does not allow.
+    return { selector: selectorOf([{ key: 'actor', operator: '!=', values: [actor] }]), text: `actor != ${actor}` };
+  }
+  if (typeof value !== 'string') throw errors.badRequest('selector must be a string');
+  try {
+    return { selector: parseSelector(value), text: value };
+  } catch (err) {
+    if (err instanceof SelectorError) {
+      const detail = /position/.test(err.message) ? err.message : `${err.message} at position ${err.position}`;
+      throw errors.invalidSelector(value, detail, err);
+    }
+    throw err;
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }

@@ -1,20 +1,213 @@
-// STUB — replaced by the in-process store.
-import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
+// The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival.
+import { errors } from '../errors';
+import type { Labels, Selector } from '../selector/types';
+import type { Group, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
+/** Most search steps spent looking for a group of three or more for one arrival. */
+export const GROUP_SEARCH_BUDGET = 10_000;
+
+/** A pending request, linked into its class's FIFO. */
+interface Entry {
+  readonly req: PendingRequest;
+  /** The store's own arrival order. */
+  readonly seq: number;
+  readonly cls: RequestClass;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Requests with one class key: same event, mates, labels and selector, so compatible with the same others. */
+interface RequestClass {
+  readonly key: string;
+  readonly bucket: Bucket;
+  readonly labels: Labels;
+  readonly selector: Selector;
+  head: Entry | undefined;
+  tail: Entry | undefined;
+  size: number;
+  /** Compatibility with other classes of the bucket, decided once per pair; made on first use. */
+  compat: Map<RequestClass, boolean> | undefined;
+}
+
+/** The classes of one (event, mates): only these can ever meet each other. */
+interface Bucket {
+  readonly key: string;
+  readonly classes: Map<string, RequestClass>;
+}
+
+/**
+ * The default store: embedded, no set-up, for one process. Forms a group the moment a request arrives
+ * (DESIGN §3): exact mates, pairwise-compatible members, oldest candidates first, and reports it to
+ * `onMatch` listeners before `offer` resolves.
+ */
 export class MemoryStore implements MatcherStore {
-  offer(_req: PendingRequest): Promise<void> {
-    throw new Error('not implemented');
+  #seq = 0;
+  #closed = false;
+  readonly #entries = new Map<string, Entry>();
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #listeners: MatchListener[] = [];
+
+  /** Match `req` now with pending requests, or keep it pending. */
+  offer(req: PendingRequest): Promise<void> {
+    if (this.#closed) return Promise.reject(errors.shuttingDown());
+    if (this.#entries.has(req.id)) return Promise.resolve();
+    const cls = this.#classFor(req);
+    const entry: Entry = { req, seq: ++this.#seq, cls, prev: undefined, next: undefined };
+    const others = req.params.mates === 1 ? this.#oldestPartner(cls) : this.#oldestClique(cls, req.params.mates);
+    if (others === undefined) {
+      this.#append(entry);
+      return Promise.resolve();
+    }
+    for (const other of others) {
+      this.#unlink(other);
+      if (other.cls.size === 0) this.#dropClass(other.cls);
+    }
+    if (cls.size === 0) this.#dropClass(cls);
+    this.#emit({
+      event: req.params.event,
+      members: [...others, entry].map(({ req: { id, params } }) => ({
+        id, actor: params.actor, payload: params.payload, labels: params.labels,
+      })),
+    });
+    return Promise.resolve();
   }
-  withdraw(_id: string): Promise<boolean> {
-    throw new Error('not implemented');
+
+  /** Withdraw a pending request; false if it is unknown (already matched or never offered). */
+  withdraw(id: string): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return Promise.resolve(false);
+    this.#unlink(entry);
+    if (entry.cls.size === 0) this.#dropClass(entry.cls);
+    return Promise.resolve(true);
   }
-  onMatch(_listener: MatchListener): void {
-    throw new Error('not implemented');
+
+  /** Subscribe to formed groups (every group of this store belongs to this process). */
+  onMatch(listener: MatchListener): void {
+    this.#listeners.push(listener);
   }
+
+  /** Every pending request, in arrival order. */
   pending(): Promise<PendingSnapshot[]> {
-    throw new Error('not implemented');
+    const list: PendingSnapshot[] = [];
+    for (const { req } of this.#entries.values()) list.push({ id: req.id, params: req.params, createdAt: req.createdAt });
+    return Promise.resolve(list);
   }
+
+  /** Drop every pending request; later offers reject with `shutting_down`. */
   close(): Promise<void> {
-    throw new Error('not implemented');
+    this.#closed = true;
+    this.#entries.clear();
+    this.#buckets.clear();
+    return Promise.resolve();
   }
+
+  #classFor(req: PendingRequest): RequestClass {
+    const bucketKey = `${req.params.mates}:${req.params.event}`;
+    let bucket = this.#buckets.get(bucketKey);
+    if (bucket === undefined) {
+      bucket = { key: bucketKey, classes: new Map() };
+      this.#buckets.set(bucketKey, bucket);
+    }
+    let cls = bucket.classes.get(req.classKey);
+    if (cls === undefined) {
+      cls = {
+        key: req.classKey, bucket, labels: req.params.labels, selector: req.selector,
+        head: undefined, tail: undefined, size: 0, compat: undefined,
+      };
+      bucket.classes.set(req.classKey, cls);
+    }
+    return cls;
+  }
+
+  /** The oldest pending request the newcomer's class is compatible with (a class may be compatible with itself). */
+  #oldestPartner(cls: RequestClass): Entry[] | undefined {
+    let best: Entry | undefined;
+    for (const other of cls.bucket.classes.values()) {
+      const head = other.head;
+      if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
+      if (compatible(cls, other)) best = head;
+    }
+    return best === undefined ? undefined : [best];
+  }
+
+  /**
+   * The `mates` pending requests that, with the newcomer, form a clique and come earliest by arrival
+   * (lexicographically). Only the first `mates` of each compatible class can be in it, since members of
+   * one class are interchangeable. Depth-first in arrival order, so the first clique found is the earliest.
+   * The search is bounded: past GROUP_SEARCH_BUDGET steps the newcomer waits as if no group existed,
+   * so a pathological backlog costs bounded time per arrival.
+   */
+  #oldestClique(cls: RequestClass, mates: number): Entry[] | undefined {
+    if (mates === 0) return [];
+    const candidates: Entry[] = [];
+    for (const other of cls.bucket.classes.values()) {
+      if (other.head === undefined || !compatible(cls, other)) continue;
+      let taken = 0;
+      for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next, taken++) candidates.push(e);
+    }
+    if (candidates.length < mates) return undefined;
+    candidates.sort((a, b) => a.seq - b.seq);
+    const chosen: Entry[] = [];
+    let steps = 0;
+    const search = (from: number): boolean => {
+      if (chosen.length === mates) return true;
+      for (let i = from; i <= candidates.length - (mates - chosen.length); i++) {
+        if (++steps > GROUP_SEARCH_BUDGET) return false;
+        const candidate = candidates[i] as Entry;
+        if (!chosen.every((c) => compatible(c.cls, candidate.cls))) continue;
+        chosen.push(candidate);
+        if (search(i + 1)) return true;
+        chosen.pop();
+        if (steps > GROUP_SEARCH_BUDGET) return false;
+      }
+      return false;
+    };
+    return search(0) ? chosen : undefined;
+  }
+
+  #append(entry: Entry): void {
+    const cls = entry.cls;
+    entry.prev = cls.tail;
+    if (cls.tail === undefined) cls.head = entry;
+    else cls.tail.next = entry;
+    cls.tail = entry;
+    cls.size++;
+    this.#entries.set(entry.req.id, entry);
+  }
+
+  #unlink(entry: Entry): void {
+    const cls = entry.cls;
+    if (entry.prev === undefined) cls.head = entry.next;
+    else entry.prev.next = entry.next;
+    if (entry.next === undefined) cls.tail = entry.prev;
+    else entry.next.prev = entry.prev;
+    entry.prev = entry.next = undefined;
+    cls.size--;
+    this.#entries.delete(entry.req.id);
+  }
+
+  /** Forget an empty class and its cached verdicts, so memory follows what is pending, not history. */
+  #dropClass(cls: RequestClass): void {
+    const bucket = cls.bucket;
+    if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
+    if (cls.compat !== undefined) {
+      for (const other of cls.compat.keys()) other.compat?.delete(cls);
+      cls.compat = undefined;
+    }
+    if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
+  }
+
+  #emit(group: Group): void {
+    for (const listener of this.#listeners) listener(group);
+  }
+}
+
+/** Each one's selector matches the other's labels (same event and mates is given by the bucket). Cached per pair. */
+function compatible(a: RequestClass, b: RequestClass): boolean {
+  const cached = a.compat?.get(b);
+  if (cached !== undefined) return cached;
+  const verdict = a.selector.matches(b.labels) && b.selector.matches(a.labels);
+  (a.compat ??= new Map()).set(b, verdict);
+  if (a !== b) (b.compat ??= new Map()).set(a, verdict);
+  return verdict;
 }

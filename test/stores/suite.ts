@@ -1,0 +1,367 @@
+// The contract every MatcherStore must keep (DESIGN §3, §5), driven through a Netsync hub's public API; run once per store.
+import fc from 'fast-check';
+import { isNetsyncError } from '../../lib/errors';
+import { Netsync } from '../../lib/netsync';
+import type { MatcherStore } from '../../lib/stores/types';
+import type { JsonValue, Match, SendParams } from '../../lib/types';
+import {
+  MatchModel, MODEL_LABEL_SETS, MODEL_SELECTORS, type ModelLabels, type ModelRequest,
+} from '../helpers/model';
+
+/** Makes fresh, empty stores for the suite. */
+export interface StoreFactory {
+  name: string;
+  /** A fresh, empty store (e.g. a new key prefix for Redis). */
+  create(): Promise<MatcherStore>;
+}
+
+/** How a send ended, recorded as soon as it settles so no rejection goes unhandled. */
+type Outcome = { ok: true; value: Match } | { ok: false; error: unknown };
+
+/** A send under test: its request id (from the hub's `pending` event) and its outcome. */
+interface Sent {
+  readonly id: string;
+  readonly outcome: Promise<Outcome>;
+  settled: Outcome | undefined;
+}
+
+/** A hub on a fresh store, recording the ids of its requests. */
+class Harness {
+  readonly ids: string[] = [];
+  constructor(readonly hub: Netsync) {
+    hub.on('pending', (req) => this.ids.push(req.id));
+  }
+
+  send(params: SendParams, options?: { signal?: AbortSignal; timeoutMs?: number }): Sent {
+    const before = this.ids.length;
+    const promise = this.hub.send(params, options);
+    const sent: Sent = {
+      id: this.ids[before] ?? '',
+      outcome: promise.then(
+        (value): Outcome => (sent.settled = { ok: true, value }),
+        (error: unknown): Outcome => (sent.settled = { ok: false, error }),
+      ),
+      settled: undefined,
+    };
+    return sent;
+  }
+
+  /** Ids of every pending request, once this hub's offers and withdrawals reached the store. */
+  async pendingIds(): Promise<string[]> {
+    const tree = await this.hub.stats();
+    const ids: string[] = [];
+    for (const byActor of Object.values(tree)) for (const byId of Object.values(byActor)) ids.push(...Object.keys(byId));
+    return ids.sort();
+  }
+}
+
+async function matched(sent: Sent): Promise<Match> {
+  const outcome = await sent.outcome;
+  if (!outcome.ok) throw new Error(`expected a match, got ${String(outcome.error)}`);
+  return outcome.value;
+}
+
+async function failed(sent: Sent): Promise<unknown> {
+  const outcome = await sent.outcome;
+  if (outcome.ok) throw new Error(`expected an error, got a match with ${JSON.stringify(outcome.value.members)}`);
+  return outcome.error;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return isNetsyncError(error) ? error.code : undefined;
+}
+
+/** Defines the contract tests for the stores `factory` makes. */
+export function describeStoreContract(factory: StoreFactory): void {
+  describe(`store contract: ${factory.name}`, () => {
+    const open: Netsync[] = [];
+    async function harness(): Promise<Harness> {
+      const hub = new Netsync({ store: await factory.create() });
+      open.push(hub);
+      return new Harness(hub);
+    }
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((hub) => hub.close()));
+    });
+
+    it('forms a pair and gives both members the same result, members in arrival order', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e', actor: 'A', payload: { n: 1 } });
+      const b = h.send({ event: 'e', actor: 'B', payload: 'two' });
+      const [ma, mb] = await Promise.all([matched(a), matched(b)]);
+      const expected = {
+        payloads: { A: { n: 1 }, B: 'two' },
+        members: [
+          { actor: 'A', payload: { n: 1 }, labels: { actor: 'A' } },
+          { actor: 'B', payload: 'two', labels: { actor: 'B' } },
+        ],
+      };
+      expect(ma).toEqual(expected);
+      expect(mb).toEqual(expected);
+      expect(await h.pendingIds()).toEqual([]);
+    });
+
+    it('only matches requests of the same event', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e1', actor: 'A' });
+      const b = h.send({ event: 'e2', actor: 'B' });
+      expect(await h.pendingIds()).toEqual([a.id, b.id].sort());
+      const c = h.send({ event: 'e2', actor: 'C' });
+      expect((await matched(c)).members.map((m) => m.actor)).toEqual(['B', 'C']);
+      expect(await h.pendingIds()).toEqual([a.id]);
+    });
+
+    it('never puts requests with different mates together', async () => {
+      const h = await harness();
+      const one = h.send({ event: 'e', actor: 'A', mates: 1 });
+      const two = h.send({ event: 'e', actor: 'B', mates: 2 });
+      expect(await h.pendingIds()).toEqual([one.id, two.id].sort());
+      const three = h.send({ event: 'e', actor: 'C', mates: 2 });
+      expect(await h.pendingIds()).toEqual([one.id, two.id, three.id].sort());
+      const pair = h.send({ event: 'e', actor: 'D', mates: 1 });
+      expect((await matched(pair)).members.map((m) => m.actor)).toEqual(['A', 'D']);
+      const trio = h.send({ event: 'e', actor: 'E', mates: '2' });
+      expect((await matched(trio)).members.map((m) => m.actor)).toEqual(['B', 'C', 'E']);
+      expect(await h.pendingIds()).toEqual([]);
+    });
+
+    it('forms groups only of pairwise-compatible members (a clique), the earliest one by arrival', async () => {
+      const h = await harness();
+      // p1 accepts only red; p2 is blue. A newcomer compatible with both must not join them.
+      const p1 = h.send({ event: 'e', actor: 'p1', mates: 2, labels: { team: 'red' }, selector: 'team=red' });
+      const p2 = h.send({ event: 'e', actor: 'p2', mates: 2, labels: { team: 'blue' }, selector: '' });
+      const n = h.send({ event: 'e', actor: 'n', mates: 2, labels: { team: 'red' }, selector: '' });
+      expect(await h.pendingIds()).toEqual([p1.id, p2.id, n.id].sort());
+      // {p1, n} is the earliest clique for a red newcomer; p2 is compatible but younger-first would pick it.
+      const q = h.send({ event: 'e', actor: 'q', mates: 2, labels: { team: 'red' }, selector: '' });
+      const result = await matched(q);
+      expect(result.members.map((m) => m.actor)).toEqual(['p1', 'n', 'q']);
+      expect(await matched(p1)).toEqual(result);
+      expect(await matched(n)).toEqual(result);
+      expect(await h.pendingIds()).toEqual([p2.id]);
+    });
+
+    it('takes the oldest compatible pending request for a pair, across classes', async () => {
+      const h = await harness();
+      // Hosts never match hosts (they have a role; they want none), so they queue.
+      const w1 = h.send({ event: 'e', actor: 'w1', labels: { role: 'host', team: 'red' }, selector: '!role' });
+      const w2 = h.send({ event: 'e', actor: 'w2', labels: { role: 'host' }, selector: '!role' });
+      const w3 = h.send({ event: 'e', actor: 'w3', labels: { role: 'host', team: 'red' }, selector: '!role' });
+      expect(await h.pendingIds()).toEqual([w1.id, w2.id, w3.id].sort());
+      const partners: string[] = [];
+      for (const guest of ['g1', 'g2', 'g3']) {
+        const g = h.send({ event: 'e', actor: guest, selector: 'role=host' });
+        const first = (await matched(g)).members[0];
+        partners.push(first?.actor ?? '');
+      }
+      expect(partners).toEqual(['w1', 'w2', 'w3']);
+      expect(await h.pendingIds()).toEqual([]);
+    });
+
+    it('takes the oldest clique for groups', async () => {
+      const h = await harness();
+      // Everyone wants a group of distinct teams.
+      const send = (actor: string, team: string): Sent =>
+        h.send({ event: 'e', actor, mates: 2, labels: { team }, selector: `team!=${team}` });
+      const r1 = send('r1', 'red');
+      const r2 = send('r2', 'red');
+      const b1 = send('b1', 'blue');
+      const b2 = send('b2', 'blue');
+      expect(await h.pendingIds()).toEqual([r1.id, r2.id, b1.id, b2.id].sort());
+      expect((await matched(send('g1', 'green'))).members.map((m) => m.actor)).toEqual(['r1', 'b1', 'g1']);
+      expect((await matched(send('g2', 'green'))).members.map((m) => m.actor)).toEqual(['r2', 'b2', 'g2']);
+      expect(await h.pendingIds()).toEqual([]);
+    });
+
+    it('puts a request in at most one group', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e', actor: 'A', selector: '' });
+      const b = h.send({ event: 'e', actor: 'B', selector: '' });
+      const c = h.send({ event: 'e', actor: 'C', selector: '' });
+      expect((await matched(a)).members.map((m) => m.actor)).toEqual(['A', 'B']);
+      expect(await matched(b)).toEqual(await matched(a));
+      expect(await h.pendingIds()).toEqual([c.id]);
+      expect(c.settled).toBeUndefined();
+    });
+
+    it('never matches a withdrawn request', async () => {
+      const h = await harness();
+      const controller = new AbortController();
+      const a = h.send({ event: 'e', actor: 'A' }, { signal: controller.signal });
+      expect(await h.pendingIds()).toEqual([a.id]);
+      const reason = new Error('client went away');
+      controller.abort(reason);
+      expect(await failed(a)).toBe(reason);
+      const b = h.send({ event: 'e', actor: 'B' });
+      expect(await h.pendingIds()).toEqual([b.id]);
+      const c = h.send({ event: 'e', actor: 'C' });
+      expect((await matched(c)).members.map((m) => m.actor)).toEqual(['B', 'C']);
+    });
+
+    it('rejects at once when the signal is already aborted, and keeps nothing pending', async () => {
+      const h = await harness();
+      const reason = new Error('gone before sending');
+      const a = h.send({ event: 'e', actor: 'A' }, { signal: AbortSignal.abort(reason) });
+      expect(await failed(a)).toBe(reason);
+      expect(await h.pendingIds()).toEqual([]);
+    });
+
+    it('rejects with timeout and withdraws the request', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e', actor: 'A', selector: 'nobody' }, { timeoutMs: 20 });
+      expect(codeOf(await failed(a))).toBe('timeout');
+      expect(await h.pendingIds()).toEqual([]);
+      const b = h.send({ event: 'e', actor: 'B', labels: { nobody: 'x' } });
+      expect(await h.pendingIds()).toEqual([b.id]);
+    });
+
+    it('resolves mates: 0 at once with only its own payload', async () => {
+      const h = await harness();
+      const waiting = h.send({ event: 'e', actor: 'B', selector: '' });
+      const alone = h.send({ event: 'e', actor: 'A', payload: [1, 2], mates: 0 });
+      expect(await matched(alone)).toEqual({
+        payloads: { A: [1, 2] },
+        members: [{ actor: 'A', payload: [1, 2], labels: { actor: 'A' } }],
+      });
+      expect(await h.pendingIds()).toEqual([waiting.id]);
+    });
+
+    it('keeps every member when actor names repeat, and treats __proto__ as a plain name', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e', actor: 'dup', payload: 1, selector: '' });
+      const b = h.send({ event: 'e', actor: 'dup', payload: 2, selector: '' });
+      const result = await matched(a);
+      expect(result.members.map((m) => m.payload)).toEqual([1, 2]);
+      expect(result.payloads.dup).toBe(2);
+      expect(await matched(b)).toEqual(result);
+
+      const p = h.send({ event: 'e', actor: '__proto__', payload: 'x', selector: '' });
+      const q = h.send({ event: 'e', actor: 'constructor', payload: 'y', selector: '' });
+      const protoMatch = await matched(p);
+      expect(Object.keys(protoMatch.payloads).sort()).toEqual(['__proto__', 'constructor']);
+      expect(protoMatch.payloads.__proto__).toBe('x');
+      expect(await matched(q)).toEqual(protoMatch);
+    });
+
+    it('rejects waiters with shutting_down on close, and later sends too', async () => {
+      const h = await harness();
+      const a = h.send({ event: 'e', actor: 'A' });
+      expect(await h.pendingIds()).toEqual([a.id]);
+      await h.hub.close();
+      expect(codeOf(await failed(a))).toBe('shutting_down');
+      expect(codeOf(await failed(h.send({ event: 'e', actor: 'B' })))).toBe('shutting_down');
+      await h.hub.close();
+    });
+
+    it('lists pending requests in stats as event → actor → id → { params, created_at }', async () => {
+      const h = await harness();
+      const before = Date.now();
+      const a = h.send({ event: 'joinGame', actor: 'gameMaker', payload: 'gameid=123', mates: 2 });
+      const b = h.send({ event: 'joinGame', actor: 'p1', mates: '2', labels: 'kind=player', selector: 'kind!=bot' });
+      const tree = await h.hub.stats();
+      expect(tree).toEqual({
+        joinGame: {
+          gameMaker: {
+            [a.id]: {
+              params: {
+                event: 'joinGame', actor: 'gameMaker', payload: 'gameid=123',
+                labels: { actor: 'gameMaker' }, selector: 'actor != gameMaker', mates: 2,
+              },
+              created_at: expect.any(String),
+            },
+          },
+          p1: {
+            [b.id]: {
+              params: {
+                event: 'joinGame', actor: 'p1', payload: null,
+                labels: { actor: 'p1', kind: 'player' }, selector: 'kind!=bot', mates: 2,
+              },
+              created_at: expect.any(String),
+            },
+          },
+        },
+      });
+      const createdAt = tree.joinGame?.gameMaker?.[a.id]?.created_at ?? '';
+      expect(new Date(createdAt).toISOString()).toBe(createdAt);
+      expect(Date.parse(createdAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    });
+
+    it('agrees with a brute-force model on random sequences of sends and withdrawals', async () => {
+      const sendStep = fc.record({
+        kind: fc.constant('send' as const),
+        event: fc.constantFrom('e1', 'e2'),
+        actor: fc.constantFrom('a', 'b', 'c'),
+        mates: fc.integer({ min: 1, max: 3 }),
+        labels: fc.nat({ max: MODEL_LABEL_SETS.length - 1 }),
+        selector: fc.nat({ max: MODEL_SELECTORS.length - 1 }),
+      });
+      const withdrawStep = fc.record({
+        kind: fc.constant('withdraw' as const),
+        pick: fc.nat(),
+        reason: fc.constantFrom('aborted', 'timeout'),
+      });
+      const steps = fc.array(fc.oneof({ arbitrary: sendStep, weight: 4 }, { arbitrary: withdrawStep, weight: 1 }), {
+        minLength: 1, maxLength: 30,
+      });
+      await fc.assert(
+        fc.asyncProperty(steps, async (plan) => {
+          const h = await harness();
+          const model = new MatchModel();
+          const live = new Map<number, { sent: Sent; controller: AbortController }>();
+          const inGroup = new Map<number, Match>();
+          const withdrawn = new Set<number>();
+          let next = 0;
+          const idOf = (n: number): string => live.get(n)?.sent.id ?? '';
+          for (const step of plan) {
+            if (step.kind === 'send') {
+              const labelSet = MODEL_LABEL_SETS[step.labels] as ModelLabels;
+              const selector = MODEL_SELECTORS[step.selector] as (typeof MODEL_SELECTORS)[number];
+              const req: ModelRequest = {
+                n: next++, event: step.event, actor: step.actor, mates: step.mates,
+                labels: { ...labelSet, actor: step.actor }, selector,
+              };
+              const controller = new AbortController();
+              const params: SendParams = { event: req.event, actor: req.actor, mates: req.mates, labels: { ...labelSet }, payload: req.n };
+              if (selector.text !== undefined) params.selector = selector.text;
+              live.set(req.n, { sent: h.send(params, { signal: controller.signal }), controller });
+              const group = model.arrive(req);
+              expect(await h.pendingIds()).toEqual(model.pending.map((p) => idOf(p.n)).sort());
+              if (group !== undefined) {
+                const expected = {
+                  payloads: Object.fromEntries(group.map((m) => [m.actor, m.n as JsonValue])),
+                  members: group.map((m) => ({ actor: m.actor, payload: m.n, labels: m.labels })),
+                };
+                for (const member of group) {
+                  const result = await matched(live.get(member.n)?.sent as Sent);
+                  expect(result).toEqual(expected);
+                  expect(inGroup.has(member.n)).toBe(false);
+                  inGroup.set(member.n, result);
+                }
+              }
+            } else {
+              const target = model.pending[step.pick % Math.max(1, model.pending.length)];
+              if (target === undefined) continue;
+              const entry = live.get(target.n);
+              const reason = new Error(step.reason);
+              entry?.controller.abort(reason);
+              model.withdraw(target.n);
+              withdrawn.add(target.n);
+              expect(await failed(entry?.sent as Sent)).toBe(reason);
+              expect(await h.pendingIds()).toEqual(model.pending.map((p) => idOf(p.n)).sort());
+            }
+            // Invariant: only requests the model grouped or withdrew have settled.
+            for (const [n, { sent }] of live) {
+              if (sent.settled === undefined) continue;
+              expect(sent.settled.ok ? inGroup.has(n) : withdrawn.has(n)).toBe(true);
+            }
+          }
+          const stillPending = model.pending.map((p) => live.get(p.n)?.sent as Sent);
+          await h.hub.close();
+          for (const sent of stillPending) expect(codeOf(await failed(sent))).toBe('shutting_down');
+          for (const n of withdrawn) expect(inGroup.has(n)).toBe(false);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+}
