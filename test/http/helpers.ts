@@ -1,0 +1,60 @@
+// Shared set-up of the HTTP suites: a listening app around a router, and waiting on the hub's events instead of sleeping.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type Express } from 'express';
+import { load } from 'js-yaml';
+import { netsync, type NetsyncRouter, type NetsyncRouterOptions } from '../../lib/router';
+import type { Netsync } from '../../lib/netsync';
+
+/** A listening server and what it serves. */
+export interface Served {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** Listen on an ephemeral port of 127.0.0.1; `close` also drops connections still waiting. */
+export async function serve(app: Express): Promise<Served> {
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** An app with a router mounted at `mount`, served; `close` also closes the router's hub. */
+export async function serveRouter(options: NetsyncRouterOptions = {}, mount = '/'): Promise<Served & { router: NetsyncRouter; hub: Netsync }> {
+  const app = express();
+  const router = netsync(options);
+  app.use(mount, router);
+  const served = await serve(app);
+  return {
+    ...served,
+    router,
+    hub: router.hub,
+    close: async () => {
+      await served.close();
+      await router.hub.close();
+    },
+  };
+}
+
+/** Resolves once `hub` has at least `count` waiting callers. */
+export async function waitForPending(hub: Netsync, count: number): Promise<void> {
+  while (hub.pendingCount < count) await once(hub, 'pending');
+  // `pending` is emitted before the store holds the request; stats() waits for the store's view.
+  await hub.stats();
+}
+
+/** Parse a YAML answer. */
+export function yaml(text: string): unknown {
+  return load(text);
+}
