@@ -60,7 +60,7 @@ describe('the built package', () => {
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir });
     expect(await runNode(dir, 'out/consumer.mjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR], timedOut: 'timeout' });
     expect(await runNode(dir, 'out/consumer.cjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR] });
-  }, 60_000);
+  }, 120_000);
 
   it('has types that reject misuse', async () => {
     const dir = await project('ts-misuse', ['ts/tsconfig.json', 'ts/misuse.mts']);
@@ -73,7 +73,17 @@ describe('the built package', () => {
     expect(failure).toBeDefined();
     const lines = (failure ?? '').split('\n').filter((line) => line.startsWith('misuse.mts('));
     expect(lines.map((line) => line.slice(0, line.indexOf(',')))).toEqual(['misuse.mts(4', 'misuse.mts(5']);
-  }, 60_000);
+  }, 120_000);
+
+  it('runs the example app: host routes, host 404, and a pair under /sync', async () => {
+    const dir = await project('example', ['example-host.cjs']);
+    await copyFile(join(REPO, 'example-app', 'app.js'), join(dir, 'app.js'));
+    expect(await runNode(dir, 'example-host.cjs')).toEqual({
+      pair: [200, PAIR, 200, PAIR],
+      health: [200, { status: 'ok' }],
+      missing: [404, { error: { code: 'not_found', message: 'no route for GET /sync/nope' } }],
+    });
+  });
 
   it('packs dist (both module systems, types and the CLI) and nothing from the sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg.dir });

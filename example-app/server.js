@@ -1,0 +1,16 @@
+// Runs the example app: `node example-app/server.js` (after `npm run build`), PORT defaults to 3000.
+const { createApp } = require('./app');
+
+const port = Number(process.env.PORT ?? 3000);
+const { app, hub } = createApp({ log: 'graph' });
+const server = app.listen(port, () => {
+  console.log(`example app listening on http://localhost:${server.address().port}`);
+});
+
+function stop() {
+  server.close();
+  server.closeIdleConnections();
+  hub.close().then(() => process.exit(0));
+}
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
