@@ -1,20 +1,9 @@
 // Checks the router's options when the factory is called, so a misconfiguration fails at start-up with what to fix.
 import type { LogFormat, LogOption } from '../log';
 import { Netsync } from '../netsync';
+import type { NetsyncRouterOptions } from '../router';
 import type { MatcherStore } from '../stores/types';
 import { MAX_WAIT_MS, parseDuration } from './duration';
-
-/** Options of the router factory, as `netsync()` documents them. */
-export interface RouterOptionsInput {
-  store?: MatcherStore;
-  hub?: Netsync;
-  maxMates?: number;
-  maxWait?: number | string;
-  maxPending?: number;
-  limit?: number | string;
-  stats?: boolean;
-  log?: LogOption;
-}
 
 /** The options after checks and defaults. */
 export interface RouterSettings {
@@ -35,7 +24,7 @@ const BYTE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
 
 /** Check `options` and apply defaults; throws TypeError naming the option to fix. */
-export function resolveOptions(options: RouterOptionsInput): RouterSettings {
+export function resolveOptions(options: NetsyncRouterOptions): RouterSettings {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
@@ -59,7 +48,7 @@ export function resolveOptions(options: RouterOptionsInput): RouterSettings {
   };
 }
 
-function resolveHub(options: RouterOptionsInput): Netsync {
+function resolveHub(options: NetsyncRouterOptions): Netsync {
   const { hub, store, maxMates, maxPending } = options;
   if (hub === undefined) {
     return new Netsync({
