@@ -1,0 +1,54 @@
+// The small part of a Redis client the store uses, so any client that can provide it will do.
+
+/** Keys and arguments of a script call, as node-redis takes them. */
+export interface ScriptCall {
+  keys: string[];
+  arguments: string[];
+}
+
+/**
+ * The small part of a Redis client that RedisStore needs. A node-redis (v5+) client created with
+ * `createClient()` and connected satisfies it as it is. The store calls `duplicate()` once for its
+ * pub/sub connection and `connect()`s that copy itself.
+ *
+ * Another client needs a thin adapter. For ioredis, roughly:
+ *
+ * ```ts
+ * const adapt = (r: Redis): RedisClientLike => ({
+ *   get isReady() { return r.status === 'ready'; },
+ *   eval: (src, { keys, arguments: args }) => r.eval(src, keys.length, ...keys, ...args),
+ *   evalSha: (sha, { keys, arguments: args }) => r.evalsha(sha, keys.length, ...keys, ...args),
+ *   subscribe: async (channel, listener) => {
+ *     r.on('message', (ch: string, msg: string) => { if (ch === channel) listener(msg, ch); });
+ *     await r.subscribe(channel);
+ *   },
+ *   unsubscribe: (channel) => r.unsubscribe(channel),
+ *   duplicate: () => adapt(r.duplicate({ lazyConnect: true })),
+ *   connect: () => r.connect(),
+ *   close: () => r.quit(),
+ *   destroy: () => r.disconnect(),
+ *   on: (event, listener) => r.on(event, listener),
+ *   off: (event, listener) => r.off(event, listener),
+ * });
+ * ```
+ *
+ * (an ioredis `NOSCRIPT` error's message starts with `NOSCRIPT` too, which is all the store looks at).
+ */
+export interface RedisClientLike {
+  /** True while commands can be sent right now (connected, not reconnecting). */
+  readonly isReady: boolean;
+  eval(script: string, options: ScriptCall): Promise<unknown>;
+  evalSha(sha1: string, options: ScriptCall): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  /** A new, unconnected client with the same options. */
+  duplicate(): RedisClientLike;
+  connect(): Promise<unknown>;
+  /** Close gracefully. */
+  close(): Promise<unknown>;
+  /** Close at once. */
+  destroy(): void;
+  /** `error`: the connection failed (the client reconnects by itself); `ready`: connected again. */
+  on(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
+  off(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
+}

@@ -1,0 +1,87 @@
+// Redis for tests: run a suite only when Redis answers (or fail loudly in CI), connected clients, and a fresh key prefix per use.
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+
+/** The Redis the shared suites use (never stopped by a test). */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A node-redis client with the options a service would use (offline queue off). */
+export function newClient(url = REDIS_URL): TestClient {
+  const client = makeClient(url);
+  // Connection errors are expected in the outage tests; they surface through the store.
+  client.on('error', () => undefined);
+  return client;
+}
+
+function makeClient(url: string) {
+  return createClient({ url, disableOfflineQueue: true });
+}
+
+/** A node-redis client as the tests make it. */
+export type TestClient = ReturnType<typeof makeClient>;
+
+const available = process.env.NETSYNC_REDIS_AVAILABLE === '1';
+const required = process.env.NETSYNC_REQUIRE_REDIS === '1';
+
+/**
+ * `describe` for suites that need Redis: runs when the global setup found it; when it did not, the suite
+ * fails if NETSYNC_REQUIRE_REDIS=1 and is skipped otherwise (the global setup prints a notice).
+ */
+export function describeRedis(name: string, fn: () => void): void {
+  if (available) {
+    describe(name, fn);
+  } else if (required) {
+    describe(name, () => {
+      it('needs Redis', () => {
+        throw new Error(`Redis does not answer at ${REDIS_URL} and NETSYNC_REQUIRE_REDIS=1`);
+      });
+    });
+  } else {
+    const skipped = describe.skip;
+    skipped(`${name} (Redis not available)`, fn);
+  }
+}
+
+/** A unique key prefix, so suites and tests running at once never share keys. */
+export function uniquePrefix(): string {
+  return `nstest:${randomBytes(5).toString('hex')}:`;
+}
+
+/** Connected clients made by one suite, closed and their keys deleted together in `afterAll`. */
+export class RedisClients {
+  readonly #clients: TestClient[] = [];
+  readonly #prefixes: string[] = [];
+
+  /** A new connected client (offline queue off, as a service would configure it). */
+  async client(url = REDIS_URL): Promise<TestClient> {
+    const client = newClient(url);
+    this.#clients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  /** A unique prefix whose keys are deleted at cleanup. */
+  prefix(): string {
+    const prefix = uniquePrefix();
+    this.#prefixes.push(prefix);
+    return prefix;
+  }
+
+  /** Delete the prefixes' keys (on the shared Redis) and close every client. */
+  async cleanup(): Promise<void> {
+    if (this.#prefixes.length > 0) {
+      const admin = createClient({ url: REDIS_URL });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      for (const prefix of this.#prefixes.splice(0)) {
+        for await (const keys of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+          if (keys.length > 0) await admin.unlink(keys);
+        }
+      }
+      await admin.close();
+    }
+    for (const client of this.#clients.splice(0)) {
+      if (client.isOpen) await client.close().catch(() => client.destroy());
+    }
+  }
+}
