@@ -52,7 +52,13 @@ function decodeText(text: string, source: BodySource): Fields {
       `cannot read a body of type ${JSON.stringify(source.contentType ?? '')}; send application/json, application/yaml or a form, or say ?input=yaml|json`,
     );
   }
-  if (format === 'form') return parseUrlEncoded(text, 'form body');
+  if (format === 'form') {
+    // curl -d sends YAML or JSON as a form; say how to fix it rather than report a field named `{event: e, ...`.
+    if (/^\s*[{[]/.test(text)) {
+      throw errors.badRequest('the body looks like YAML or JSON but was sent as a form; add ?input=yaml or ?input=json, or set its Content-Type');
+    }
+    return parseUrlEncoded(text, 'form body');
+  }
   let value: unknown;
   try {
     value = format === 'json' ? JSON.parse(text) : loadYaml(text);

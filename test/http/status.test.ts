@@ -82,6 +82,13 @@ describe('400 bad_request', () => {
     expectError(res, 400, 'bad_request');
   });
 
+  test('YAML sent as a form without ?input= says how to fix it', async () => {
+    const served = await start();
+    const res = await request(served.url).post('/event').type('form').send('{event: e, payload: p1, actor: actor1}');
+    expectError(res, 400, 'bad_request');
+    expect((res.body as { error: { message: string } }).error.message).toContain('?input=yaml');
+  });
+
   test('an unsupported charset', async () => {
     const served = await start();
     const res = await request(served.url).post('/event').set('Content-Type', 'application/json; charset=klingon').send('{}');
