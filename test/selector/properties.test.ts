@@ -80,7 +80,7 @@ const ws = fc.constantFrom('', ' ', '\t', '\n', '  ');
 const ws1 = fc.constantFrom(' ', '\t', '\r\n', '   ');
 
 const requirement: fc.Arbitrary<Generated> = fc.oneof(
-  fc.record({ key: fc.constantFrom(...KEYS), operator: fc.constantFrom<Operator>('exists', '!'), values: fc.constant([]) }),
+  fc.record({ key: fc.constantFrom(...KEYS), operator: fc.constantFrom<Operator>('exists', '!'), values: fc.constant<string[]>([]) }),
   fc.record({ key: fc.constantFrom(...KEYS), operator: fc.constantFrom<Operator>('=', '==', '!='), values: fc.tuple(fc.constantFrom(...VALUES)).map((v) => [...v]) }),
   fc.record({ key: fc.constantFrom(...KEYS), operator: fc.constantFrom<Operator>('>', '<'), values: fc.tuple(fc.constantFrom(...INTS)).map((v) => [...v]) }),
   fc.record({ key: fc.constantFrom(...KEYS), operator: fc.constantFrom<Operator>('in', 'notin'), values: fc.array(fc.constantFrom(...VALUES), { minLength: 1, maxLength: 4 }) }),
