@@ -118,6 +118,14 @@ describe('netsync CLI', () => {
     expect(child.stderr()).toBe('');
   });
 
+  it('exits 1 and says so when Redis does not answer at start', async () => {
+    const child = startCli(pkg.cli, ['127.0.0.1:0', '--redis', 'redis://127.0.0.1:1']);
+    running.push(child);
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(child.stderr()).toContain('cannot connect to Redis at redis://127.0.0.1:1');
+    expect(child.lines).toEqual([]);
+  });
+
   it('exits 1 and says so when the port is taken', async () => {
     const { url } = await serve(['--log', 'off']);
     const child = startCli(pkg.cli, [new URL(url).host]);
