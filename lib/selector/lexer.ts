@@ -43,7 +43,7 @@ export function lex(text: string): Token[] {
   const length = text.length;
   let pos = 0;
 
-  // Returns 0 both at the end and for a NUL character; only a real character advances.
+  // Returns 0 at the end (without advancing) and for a NUL character (which is consumed), as Go does.
   const read = (): number => {
     workCounter.visits++;
     if (pos < length) return text.charCodeAt(pos++);
