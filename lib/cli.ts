@@ -77,7 +77,7 @@ async function openRedis(url: string): Promise<OpenedStore> {
   return {
     store,
     release: async () => {
-      await client.quit().catch(() => client.destroy());
+      await client.close().catch(() => client.destroy());
     },
   };
 }

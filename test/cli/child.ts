@@ -14,8 +14,15 @@ export interface CliChild {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** This environment without REDIS_URL, so the CLI uses Redis only when a test passes `--redis`. */
+function memoryEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  return env;
+}
+
 /** Start the CLI with `args`. */
-export function startCli(cli: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliChild {
+export function startCli(cli: string, args: readonly string[], env: NodeJS.ProcessEnv = memoryEnv()): CliChild {
   const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';

@@ -1,4 +1,6 @@
 // The standalone server as users run it: the built dist/cli.js in a child process, over real HTTP.
+import { randomBytes } from 'node:crypto';
+import { describeRedis, REDIS_URL } from '../helpers/redis';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
 import { serveCli, startCli, type CliChild } from './child';
 
@@ -132,5 +134,25 @@ describe('netsync CLI', () => {
     running.push(child);
     expect(await child.exited).toEqual({ code: 1, signal: null });
     expect(child.stderr()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+  });
+});
+
+describeRedis('netsync CLI with --redis', () => {
+  it('lets a pair meet across two servers sharing Redis, shows waiters of both in /stats, and exits 0', async () => {
+    const event = `cli-${randomBytes(4).toString('hex')}`;
+    const one = await serve(['--log', 'json', '--redis', REDIS_URL]);
+    const two = await serve(['--log', 'json', '--redis', REDIS_URL]);
+    const first = fetch(`${one.url}/event?event=${event}&actor=actor1&payload=p1`);
+    await one.child.line((l) => l.includes('"pending"'));
+    const stats = (await (await fetch(`${two.url}/stats`)).json()) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(stats[event] ?? {})).toEqual(['actor1']);
+    const [a, b] = await Promise.all([first, fetch(`${two.url}/event?event=${event}&actor=actor2&payload=p2`)]);
+    const expected = { actor1: 'p1', actor2: 'p2' };
+    expect(((await a.json()) as { payloads: unknown }).payloads).toEqual(expected);
+    expect(((await b.json()) as { payloads: unknown }).payloads).toEqual(expected);
+    one.child.process.kill('SIGTERM');
+    two.child.process.kill('SIGTERM');
+    expect(await one.child.exited).toEqual({ code: 0, signal: null });
+    expect(await two.child.exited).toEqual({ code: 0, signal: null });
   });
 });
