@@ -77,7 +77,11 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly #store: MatcherStore;
   readonly #waiters = new Map<string, Waiter>();
   /** Store calls not yet settled; `stats()` and `close()` wait for them. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  #inFlight = 0;
+  readonly #onIdle: (() => void)[] = [];
+  readonly #callDone = (): void => {
+    if (--this.#inFlight === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
+  };
   /** Unique per hub, so ids stay unique across processes sharing a store. */
   readonly #idPrefix = randomBytes(6).toString('base64url');
   #nextId = 0;
@@ -153,17 +157,21 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     signal?.addEventListener('abort', waiter);
     if (timeoutMs !== undefined && timeoutMs !== Infinity) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
     this.emit('pending', req);
-    const offering = this.#track(this.#store.offer(req).then(
+    this.#inFlight++;
+    const offering = this.#store.offer(req).then(
       () => {
         waiter.offering = undefined;
+        this.#callDone();
       },
       (err: unknown) => {
         waiter.offering = undefined;
+        this.#callDone();
         if (this.#waiters.get(req.id) !== waiter) return;
         this.#release(waiter);
         waiter.reject(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+        this.emit('withdrawn', req, 'lost');
       },
-    ));
+    );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
     return result;
   }
@@ -219,7 +227,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const withdrawing = waiter.offering === undefined
       ? this.#store.withdraw(id)
       : waiter.offering.then(() => this.#store.withdraw(id));
-    this.#track(withdrawing.catch(() => false));
+    this.#inFlight++;
+    void withdrawing.then(this.#callDone, this.#callDone);
   }
 
   #onGroup(group: Group): void {
@@ -251,14 +260,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
   }
 
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    void promise.finally(() => this.#inFlight.delete(promise)).catch(() => undefined);
-    return promise;
-  }
-
-  async #settled(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  /** Resolves once no store call of this hub is in flight. */
+  #settled(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onIdle.push(resolve));
   }
 }
 

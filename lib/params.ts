@@ -107,7 +107,7 @@ function withoutActor(map: Record<string, unknown>, actor: string): Record<strin
   const actorLabel = own(map, 'actor');
   if (actorLabel === undefined) return map;
   if (actorLabel !== actor) {
-    throw errors.badRequest(`the actor label ${JSON.stringify(describe(actorLabel))} differs from actor ${JSON.stringify(actor)}`);
+    throw errors.badRequest(`the actor label ${describe(actorLabel)} differs from actor ${JSON.stringify(actor)}`);
   }
   const rest = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(map)) if (key !== 'actor') rest[key] = map[key];
@@ -136,7 +136,7 @@ function selectorField(value: unknown, actor: string): { selector: Selector; tex
     return { selector: parseSelector(value), text: value };
   } catch (err) {
     if (err instanceof SelectorError) {
-      const detail = /position/.test(err.message) ? err.message : `${err.message} at position ${err.position}`;
+      const detail = /position|\bat \d+$/.test(err.message) ? err.message : `${err.message} at position ${err.position}`;
       throw errors.invalidSelector(value, detail, err);
     }
     throw err;

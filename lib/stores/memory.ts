@@ -25,8 +25,8 @@ interface RequestClass {
   head: Entry | undefined;
   tail: Entry | undefined;
   size: number;
-  /** Compatibility with other classes of the bucket, decided once per pair; made on first use. */
-  compat: Map<RequestClass, boolean> | undefined;
+  /** Whether two members of this class may meet, decided once (undefined until asked). */
+  selfCompatible: boolean | undefined;
 }
 
 /** The classes of one (event, mates): only these can ever meet each other. */
@@ -112,7 +112,7 @@ export class MemoryStore implements MatcherStore {
     if (cls === undefined) {
       cls = {
         key: req.classKey, bucket, labels: req.params.labels, selector: req.selector,
-        head: undefined, tail: undefined, size: 0, compat: undefined,
+        head: undefined, tail: undefined, size: 0, selfCompatible: undefined,
       };
       bucket.classes.set(req.classKey, cls);
     }
@@ -147,6 +147,7 @@ export class MemoryStore implements MatcherStore {
     }
     if (candidates.length < mates) return undefined;
     candidates.sort((a, b) => a.seq - b.seq);
+    const memo = new VerdictMemo();
     const chosen: Entry[] = [];
     let steps = 0;
     const search = (from: number): boolean => {
@@ -154,7 +155,7 @@ export class MemoryStore implements MatcherStore {
       for (let i = from; i <= candidates.length - (mates - chosen.length); i++) {
         if (++steps > GROUP_SEARCH_BUDGET) return false;
         const candidate = candidates[i] as Entry;
-        if (!chosen.every((c) => compatible(c.cls, candidate.cls))) continue;
+        if (!chosen.every((c) => memo.compatible(c.cls, candidate.cls))) continue;
         chosen.push(candidate);
         if (search(i + 1)) return true;
         chosen.pop();
@@ -186,14 +187,10 @@ export class MemoryStore implements MatcherStore {
     this.#entries.delete(entry.req.id);
   }
 
-  /** Forget an empty class and its cached verdicts, so memory follows what is pending, not history. */
+  /** Forget an empty class, so memory follows what is pending, not history. */
   #dropClass(cls: RequestClass): void {
     const bucket = cls.bucket;
     if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
-    if (cls.compat !== undefined) {
-      for (const other of cls.compat.keys()) other.compat?.delete(cls);
-      cls.compat = undefined;
-    }
     if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
   }
 
@@ -202,12 +199,33 @@ export class MemoryStore implements MatcherStore {
   }
 }
 
-/** Each one's selector matches the other's labels (same event and mates is given by the bucket). Cached per pair. */
+/**
+ * Each one's selector matches the other's labels (same event and mates is given by the bucket).
+ * One arrival asks once per class, whatever the class holds. Verdicts between different classes are
+ * not kept across arrivals: with many single-request classes (distinct actors) a pairwise cache would
+ * grow with the square of the backlog, and a lookup costs about what a selector check does.
+ */
 function compatible(a: RequestClass, b: RequestClass): boolean {
-  const cached = a.compat?.get(b);
-  if (cached !== undefined) return cached;
-  const verdict = a.selector.matches(b.labels) && b.selector.matches(a.labels);
-  (a.compat ??= new Map()).set(b, verdict);
-  if (a !== b) (b.compat ??= new Map()).set(a, verdict);
-  return verdict;
+  if (a === b) return (a.selfCompatible ??= a.selector.matches(a.labels));
+  return a.selector.matches(b.labels) && b.selector.matches(a.labels);
+}
+
+/** Verdicts for one group search, which asks about the same few pairs of classes many times. */
+class VerdictMemo {
+  readonly #verdicts = new Map<RequestClass, Map<RequestClass, boolean>>();
+
+  compatible(a: RequestClass, b: RequestClass): boolean {
+    if (a === b) return compatible(a, b);
+    let row = this.#verdicts.get(a);
+    if (row === undefined) this.#verdicts.set(a, (row = new Map()));
+    let verdict = row.get(b);
+    if (verdict === undefined) {
+      verdict = compatible(a, b);
+      row.set(b, verdict);
+      let back = this.#verdicts.get(b);
+      if (back === undefined) this.#verdicts.set(b, (back = new Map()));
+      back.set(a, verdict);
+    }
+    return verdict;
+  }
 }

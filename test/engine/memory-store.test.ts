@@ -1,0 +1,110 @@
+// MemoryStore costs and limits: compatibility decided once per pair of classes, empty classes forgotten, bounded group search.
+import { normalizeParams } from '../../lib/params';
+import type { Selector } from '../../lib/selector/types';
+import { GROUP_SEARCH_BUDGET, MemoryStore } from '../../lib/stores/memory';
+import type { Group, PendingRequest } from '../../lib/stores/types';
+import type { SendParams } from '../../lib/types';
+
+let nextId = 0;
+function request(params: SendParams, counter?: { calls: number }): PendingRequest {
+  const normalized = normalizeParams(params, { maxMates: 64 });
+  let selector: Selector = normalized.selector;
+  if (counter !== undefined) {
+    const inner = selector;
+    selector = {
+      requirements: inner.requirements,
+      toString: () => inner.toString(),
+      matches: (labels) => {
+        counter.calls++;
+        return inner.matches(labels);
+      },
+    };
+  }
+  return { id: `r${nextId++}`, params: normalized.params, selector, classKey: normalized.classKey, createdAt: Date.now() };
+}
+
+function storeWithGroups(): { store: MemoryStore; groups: Group[] } {
+  const store = new MemoryStore();
+  const groups: Group[] = [];
+  store.onMatch((group) => groups.push(group));
+  return { store, groups };
+}
+
+describe('MemoryStore', () => {
+  it('decides compatibility with a backlog of identical requests once, not once per request', async () => {
+    const { store, groups } = storeWithGroups();
+    const ghostChecks = { calls: 0 };
+    const ghosts: PendingRequest[] = [];
+    for (let i = 0; i < 2000; i++) ghosts.push(request({ event: 'e', actor: 'ghost', selector: 'role=ghost' }, ghostChecks));
+    for (const ghost of ghosts) await store.offer(ghost);
+    expect(ghostChecks.calls).toBeLessThanOrEqual(1);
+    const before = ghostChecks.calls;
+    for (let i = 0; i < 100; i++) await store.offer(request({ event: 'e', actor: `p${i}` }));
+    expect(groups).toHaveLength(50);
+    // One check of the ghost class per arriving class, whatever the size of the backlog.
+    expect(ghostChecks.calls - before).toBeLessThanOrEqual(100);
+    expect(await store.pending()).toHaveLength(2000);
+  });
+
+  it('forgets a class once it is empty', async () => {
+    const { store } = storeWithGroups();
+    const checks = { calls: 0 };
+    const ghosts = [0, 1, 2].map(() => request({ event: 'e', actor: 'ghost', selector: 'role=ghost' }, checks));
+    for (const ghost of ghosts) await store.offer(ghost);
+    for (const ghost of ghosts) expect(await store.withdraw(ghost.id)).toBe(true);
+    expect(await store.withdraw(ghosts[0]?.id ?? '')).toBe(false);
+    const callsAfterWithdrawal = checks.calls;
+    // The newcomer accepts anyone, so only the ghosts' selector could turn it down.
+    await store.offer(request({ event: 'e', actor: 'newcomer', selector: '' }));
+    expect(checks.calls).toBe(callsAfterWithdrawal);
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(['newcomer']);
+  });
+
+  it('lists pending requests in arrival order and drops everything on close', async () => {
+    const { store } = storeWithGroups();
+    for (const actor of ['c', 'a', 'b']) await store.offer(request({ event: 'e', actor, selector: 'x' }));
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(['c', 'a', 'b']);
+    await store.close();
+    expect(await store.pending()).toEqual([]);
+    await expect(store.offer(request({ event: 'e', actor: 'late' }))).rejects.toMatchObject({ code: 'shutting_down' });
+  });
+
+  it('reports a group to listeners before offer resolves', async () => {
+    const { store, groups } = storeWithGroups();
+    await store.offer(request({ event: 'e', actor: 'A' }));
+    const offered = store.offer(request({ event: 'e', actor: 'B' }));
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['A', 'B']]);
+    await offered;
+  });
+
+  describe('group search budget', () => {
+    /**
+     * `loners` requests compatible with a newcomer but not with each other, then three that form a group
+     * with it: finding that group costs about loners²/2 steps.
+     */
+    async function scenario(loners: number): Promise<{ groups: Group[]; store: MemoryStore }> {
+      const { store, groups } = storeWithGroups();
+      for (let i = 0; i < loners; i++) {
+        await store.offer(request({ event: 'e', actor: `c${i}`, mates: 3, selector: 'role=host' }));
+      }
+      for (const actor of ['x1', 'x2', 'x3']) {
+        await store.offer(request({ event: 'e', actor, mates: 3, labels: { role: 'host', kind: 'x' }, selector: 'kind=x' }));
+      }
+      expect(groups).toEqual([]);
+      await store.offer(request({ event: 'e', actor: 'n', mates: 3, labels: { role: 'host', kind: 'x' }, selector: '' }));
+      return { store, groups };
+    }
+
+    it('finds the group when the search fits the budget', async () => {
+      const { groups } = await scenario(20);
+      expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['x1', 'x2', 'x3', 'n']]);
+    });
+
+    it('lets the newcomer wait when the search would exceed the budget', async () => {
+      const loners = Math.ceil(Math.sqrt(GROUP_SEARCH_BUDGET * 2)) + 10;
+      const { store, groups } = await scenario(loners);
+      expect(groups).toEqual([]);
+      expect((await store.pending()).map((p) => p.params.actor).slice(-4)).toEqual(['x1', 'x2', 'x3', 'n']);
+    });
+  });
+});

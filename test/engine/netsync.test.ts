@@ -1,0 +1,234 @@
+// The hub beyond the store contract: options, lifecycle events, limits, asynchronous and failing stores.
+import { isNetsyncError, NetsyncError } from '../../lib/errors';
+import { Netsync } from '../../lib/netsync';
+import { MemoryStore } from '../../lib/stores/memory';
+import type { MatcherStore } from '../../lib/stores/types';
+import type { Match } from '../../lib/types';
+import { AsyncStore } from '../helpers/async-store';
+
+const hubs: Netsync[] = [];
+function hubOf(options?: ConstructorParameters<typeof Netsync>[0]): Netsync {
+  const hub = new Netsync(options);
+  hubs.push(hub);
+  return hub;
+}
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const error = await rejection(promise);
+  return isNetsyncError(error) ? error.code : `not a NetsyncError: ${String(error)}`;
+}
+
+describe('Netsync options', () => {
+  it('defaults to a MemoryStore, 64 mates and 100000 pending', async () => {
+    const hub = hubOf();
+    expect(hub.maxMates).toBe(64);
+    expect(hub.maxPending).toBe(100_000);
+    const [a, b] = await Promise.all([hub.send({ event: 'e', actor: 'A' }), hub.send({ event: 'e', actor: 'B' })]);
+    expect(a).toBe(b);
+  });
+
+  it('rejects bad options at construction, naming the option', () => {
+    for (const maxMates of [-1, 1.5, Number.NaN, '3' as unknown as number]) {
+      expect(() => new Netsync({ maxMates })).toThrow(/maxMates/);
+    }
+    for (const maxPending of [0, -5, 2.5]) expect(() => new Netsync({ maxPending })).toThrow(/maxPending/);
+    expect(() => new Netsync({ store: {} as MatcherStore })).toThrow(/store/);
+    expect(() => new Netsync({ maxMates: 0, maxPending: Infinity })).not.toThrow();
+  });
+
+  it('applies maxMates to every send', async () => {
+    const hub = hubOf({ maxMates: 2 });
+    expect(await codeOf(hub.send({ event: 'e', actor: 'a', mates: 3 }))).toBe('bad_request');
+    expect(hub.pendingCount).toBe(0);
+  });
+});
+
+describe('Netsync.send', () => {
+  it('rejects instead of throwing, whatever it is given', async () => {
+    const hub = hubOf();
+    const sent = hub.send(null as never);
+    expect(sent).toBeInstanceOf(Promise);
+    expect(await codeOf(sent)).toBe('bad_request');
+    expect(await codeOf(hub.send({ event: 'e', actor: 'a', selector: '(' }))).toBe('invalid_selector');
+    expect(await codeOf(hub.send({ event: 'e', actor: 'a' }, { timeoutMs: -1 }))).toBe('bad_request');
+    expect(await codeOf(hub.send({ event: 'e', actor: 'a' }, { timeoutMs: Number.NaN }))).toBe('bad_request');
+  });
+
+  it('answers overloaded past maxPending, with a retry hint', async () => {
+    const hub = hubOf({ maxPending: 2 });
+    const waiting = [hub.send({ event: 'e', actor: 'A', selector: 'x' }), hub.send({ event: 'e', actor: 'B', selector: 'x' })];
+    expect(hub.pendingCount).toBe(2);
+    const error = await rejection(hub.send({ event: 'e', actor: 'C', selector: 'x' }));
+    expect(error).toBeInstanceOf(NetsyncError);
+    expect((error as NetsyncError).code).toBe('overloaded');
+    expect((error as NetsyncError).retryAfter).toBeGreaterThan(0);
+    // mates: 0 never waits, so it is not limited.
+    await expect(hub.send({ event: 'e', actor: 'D', mates: 0 })).resolves.toBeDefined();
+    await hub.close();
+    for (const w of waiting) expect(await codeOf(w)).toBe('shutting_down');
+    expect(hub.pendingCount).toBe(0);
+  });
+
+  it('gives ids unique across hubs that share a store, and pairs across them', async () => {
+    const store = new MemoryStore();
+    const one = hubOf({ store });
+    const two = hubOf({ store });
+    const ids: string[] = [];
+    one.on('pending', (req) => ids.push(req.id));
+    two.on('pending', (req) => ids.push(req.id));
+    const a = one.send({ event: 'e', actor: 'A', payload: 1 });
+    const b = two.send({ event: 'e', actor: 'B', payload: 2 });
+    const [ma, mb] = await Promise.all([a, b]);
+    expect(ma).toEqual(mb);
+    expect(ma.payloads).toEqual({ A: 1, B: 2 });
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('withdraws from the store after an offer still in flight', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const controller = new AbortController();
+    const sent = hub.send({ event: 'e', actor: 'A' }, { signal: controller.signal });
+    controller.abort(new Error('gone'));
+    expect(hub.pendingCount).toBe(0);
+    expect(await rejection(sent)).toEqual(new Error('gone'));
+    expect(await hub.stats()).toEqual({});
+    expect(store.calls).toEqual(['offer A', 'withdraw true']);
+  });
+
+  it('still settles the others when a withdrawal comes too late', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const a = hub.send({ event: 'e', actor: 'A' }, { signal: AbortSignal.abort('x') });
+    expect(await rejection(a)).toBe('x');
+    const controller = new AbortController();
+    const b = hub.send({ event: 'e', actor: 'B' }, { signal: controller.signal });
+    await hub.stats();
+    store.refuseWithdrawals = true;
+    store.held = [];
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor} ${reason}`));
+    const c = hub.send({ event: 'e', actor: 'C' });
+    // B's caller goes away while the group {B, C} is on its way.
+    await hub.stats();
+    controller.abort(new Error('B left'));
+    expect(await rejection(b)).toEqual(new Error('B left'));
+    await hub.stats();
+    expect(store.calls.at(-1)).toBe('withdraw false');
+    store.release();
+    const match = await c;
+    expect(match.members.map((m) => m.actor)).toEqual(['B', 'C']);
+    expect(withdrawn).toEqual(['B aborted']);
+  });
+
+  it('rejects with store_unavailable when the store fails an offer, and forgets the waiter', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor} ${reason}`));
+    store.failOffers = new Error('connection refused');
+    const error = await rejection(hub.send({ event: 'e', actor: 'A' }));
+    expect(isNetsyncError(error) && error.code).toBe('store_unavailable');
+    expect((error as Error).message).toContain('connection refused');
+    expect(hub.pendingCount).toBe(0);
+    expect(withdrawn).toEqual(['A lost']);
+  });
+
+  it('rejects the waiters a store reports lost', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const ids: string[] = [];
+    hub.on('pending', (req) => ids.push(req.id));
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor} ${reason}`));
+    const a = hub.send({ event: 'e', actor: 'A', selector: 'x' });
+    const b = hub.send({ event: 'e', actor: 'B', selector: 'x' });
+    await hub.stats();
+    const lost = new NetsyncError('store_unavailable', 'the store is unavailable: lease expired');
+    store.lose([ids[0] as string, 'someone-else'], lost);
+    expect(await rejection(a)).toBe(lost);
+    expect(withdrawn).toEqual(['A lost']);
+    expect(hub.pendingCount).toBe(1);
+    await hub.close();
+    expect(await codeOf(b)).toBe('shutting_down');
+  });
+});
+
+describe('Netsync events', () => {
+  it('emits pending before match, one match per group with the result every member gets', async () => {
+    const hub = hubOf();
+    const log: string[] = [];
+    const matches: Match[] = [];
+    hub.on('pending', (req) => log.push(`pending ${req.params.actor}`));
+    hub.on('match', (group, match) => {
+      log.push(`match ${group.members.map((m) => m.actor).join(',')}`);
+      matches.push(match);
+    });
+    const a = hub.send({ event: 'e', actor: 'A', mates: 2 });
+    const b = hub.send({ event: 'e', actor: 'B', mates: 2 });
+    const c = hub.send({ event: 'e', actor: 'C', mates: 2 });
+    const results = await Promise.all([a, b, c]);
+    expect(log).toEqual(['pending A', 'pending B', 'pending C', 'match A,B,C']);
+    for (const result of results) expect(result).toBe(matches[0]);
+    expect(Object.getPrototypeOf(matches[0]?.payloads)).toBeNull();
+  });
+
+  it('emits withdrawn with the reason: aborted, timeout, closed', async () => {
+    const hub = hubOf();
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor} ${reason}`));
+    const controller = new AbortController();
+    const a = hub.send({ event: 'e', actor: 'A', selector: 'x' }, { signal: controller.signal });
+    controller.abort();
+    await rejection(a);
+    expect(await codeOf(hub.send({ event: 'e', actor: 'T', selector: 'x' }, { timeoutMs: 5 }))).toBe('timeout');
+    const c = hub.send({ event: 'e', actor: 'C', selector: 'x' });
+    await hub.close();
+    expect(await codeOf(c)).toBe('shutting_down');
+    expect(withdrawn).toEqual(['A aborted', 'T timeout', 'C closed']);
+  });
+
+  it('reports mates: 0 as pending and matched alone', async () => {
+    const hub = hubOf();
+    const log: string[] = [];
+    hub.on('pending', (req) => log.push(`pending ${req.params.actor}`));
+    hub.on('match', (group) => log.push(`match ${group.members.length}`));
+    await hub.send({ event: 'e', actor: 'A', mates: 0 });
+    expect(log).toEqual(['pending A', 'match 1']);
+  });
+});
+
+describe('Netsync.stats and close', () => {
+  it('keeps event and actor names like __proto__ as plain keys', async () => {
+    const hub = hubOf();
+    void hub.send({ event: '__proto__', actor: 'constructor', selector: 'x' }).catch(() => undefined);
+    void hub.send({ event: 'constructor', actor: '__proto__', selector: 'x' }).catch(() => undefined);
+    const tree = await hub.stats();
+    expect(Object.keys(tree).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(tree.__proto__ ?? {})).toEqual(['constructor']);
+    expect(Object.keys(tree.constructor ?? {})).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(tree))).toHaveProperty(['constructor', '__proto__']);
+  });
+
+  it('closes once, then closes the store', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const first = hub.close();
+    expect(hub.close()).toBe(first);
+    await first;
+    expect(hub.closed).toBe(true);
+    expect(store.calls).toEqual(['close']);
+  });
+});

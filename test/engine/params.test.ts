@@ -1,0 +1,186 @@
+// The request rules of normalizeParams: defaults, coercions, rejections and prototype-safe data.
+import { isNetsyncError } from '../../lib/errors';
+import { normalizeParams, type NormalizedRequest } from '../../lib/params';
+
+const normalize = (input: unknown, maxMates = 64): NormalizedRequest => normalizeParams(input, { maxMates });
+
+function errorOf(input: unknown, maxMates = 64): { code: string; message: string } {
+  try {
+    normalize(input, maxMates);
+  } catch (err) {
+    if (isNetsyncError(err)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
+}
+
+describe('normalizeParams', () => {
+  it('applies the defaults of DESIGN §2', () => {
+    const { params, selector } = normalize({ event: 'e', actor: 'gameMaker' });
+    expect(params).toEqual({
+      event: 'e', actor: 'gameMaker', payload: null, mates: 1,
+      labels: { actor: 'gameMaker' }, selector: 'actor != gameMaker',
+    });
+    expect(Object.getPrototypeOf(params.labels)).toBeNull();
+    expect(selector.matches({ actor: 'other' })).toBe(true);
+    expect(selector.matches({ actor: 'gameMaker' })).toBe(false);
+  });
+
+  it('rejects anything but a plain object', () => {
+    for (const input of [null, undefined, 'event=e', 3, [], new Map(), new (class Params {})()]) {
+      expect(errorOf(input).code).toBe('bad_request');
+    }
+  });
+
+  it('rejects unknown fields by name, so a typo never means a default', () => {
+    const { code, message } = errorOf({ event: 'e', actor: 'a', mate: 2 });
+    expect(code).toBe('bad_request');
+    expect(message).toContain('"mate"');
+    expect(errorOf({ event: 'e', actor: 'a', timeout: 1 }).message).toContain('"timeout"');
+  });
+
+  it('reads own properties only', () => {
+    Object.defineProperty(Object.prototype, 'mates', { value: 5, configurable: true, enumerable: false });
+    try {
+      expect(normalize({ event: 'e', actor: 'a' }).params.mates).toBe(1);
+    } finally {
+      delete (Object.prototype as { mates?: unknown }).mates;
+    }
+    const parsed = JSON.parse('{"event":"e","actor":"a","__proto__":{"mates":5}}') as unknown;
+    expect(errorOf(parsed).message).toContain('"__proto__"');
+  });
+
+  it('requires event and actor as non-empty strings of bounded length', () => {
+    expect(errorOf({ actor: 'a' }).message).toMatch(/event is required/);
+    expect(errorOf({ event: 'e' }).message).toMatch(/actor is required/);
+    expect(errorOf({ event: '', actor: 'a' }).message).toMatch(/event is required/);
+    expect(errorOf({ event: 'e', actor: { name: 'a' } }).message).toMatch(/actor must be a string/);
+    expect(errorOf({ event: ['e'], actor: 'a' }).message).toMatch(/event must be a string/);
+    expect(errorOf({ event: true, actor: 'a' }).code).toBe('bad_request');
+    expect(errorOf({ event: 'e'.repeat(257), actor: 'a' }).message).toMatch(/longer than 256/);
+    expect(normalize({ event: 'e'.repeat(256), actor: 'a' }).params.event).toHaveLength(256);
+  });
+
+  it('accepts numeric names (YAML `actor: 123`) as strings', () => {
+    const { params } = normalize({ event: 7, actor: 123 });
+    expect(params.event).toBe('7');
+    expect(params.actor).toBe('123');
+    expect(params.labels).toEqual({ actor: '123' });
+  });
+
+  it('echoes any JSON payload as sent', () => {
+    const payload = { list: [1, 'two', null, { deep: true }], n: 1.5 };
+    expect(normalize({ event: 'e', actor: 'a', payload }).params.payload).toBe(payload);
+    expect(normalize({ event: 'e', actor: 'a', payload: 'p1' }).params.payload).toBe('p1');
+    expect(normalize({ event: 'e', actor: 'a', payload: false }).params.payload).toBe(false);
+  });
+
+  it('accepts mates as an integer or a decimal string from 0 to maxMates', () => {
+    expect(normalize({ event: 'e', actor: 'a', mates: 0 }).params.mates).toBe(0);
+    expect(normalize({ event: 'e', actor: 'a', mates: '2' }).params.mates).toBe(2);
+    expect(normalize({ event: 'e', actor: 'a', mates: 64 }).params.mates).toBe(64);
+    expect(normalize({ event: 'e', actor: 'a', mates: '5' }, 5).params.mates).toBe(5);
+    for (const mates of ['2.5', 2.5, -1, '-1', 'abc', '', ' 2', 1e3, '1e3', 65, Infinity, NaN, null, true, [2], '0x2']) {
+      const { code, message } = errorOf({ event: 'e', actor: 'a', mates });
+      expect(code).toBe('bad_request');
+      expect(message).toMatch(/mates must be an integer from 0 to 64/);
+    }
+    expect(errorOf({ event: 'e', actor: 'a', mates: 6 }, 5).message).toMatch(/from 0 to 5/);
+  });
+
+  it('takes labels as a map or a k=v string and always adds the actor label', () => {
+    const fromMap = normalize({ event: 'e', actor: 'a', labels: { kind: 'player', level: 3, ready: true } });
+    expect(fromMap.params.labels).toEqual({ kind: 'player', level: '3', ready: 'true', actor: 'a' });
+    expect(Object.getPrototypeOf(fromMap.params.labels)).toBeNull();
+    const fromText = normalize({ event: 'e', actor: 'a', labels: 'kind=player,level=3' });
+    expect(fromText.params.labels).toEqual({ kind: 'player', level: '3', actor: 'a' });
+    expect(normalize({ event: 'e', actor: 'a', labels: { actor: 'a' } }).params.labels).toEqual({ actor: 'a' });
+    expect(normalize({ event: 'e', actor: 'a', labels: 'actor=a' }).params.labels).toEqual({ actor: 'a' });
+    expect(normalize({ event: 'e', actor: 'a', labels: '' }).params.labels).toEqual({ actor: 'a' });
+  });
+
+  it('rejects bad labels with bad_request', () => {
+    const bad: unknown[] = [
+      { 'bad key!': 'x' }, { k: 'a@b' }, { k: { nested: 1 } }, { k: null }, { k: [1] }, 'k=v,k=w', 'a b=c',
+      ['k=v'], 42,
+    ];
+    for (const labels of bad) expect(errorOf({ event: 'e', actor: 'a', labels }).code).toBe('bad_request');
+    expect(errorOf({ event: 'e', actor: 'a', labels: { k: 'a@b' } }).message).toMatch(/invalid labels/);
+  });
+
+  it('rejects an actor label that differs from the actor', () => {
+    expect(errorOf({ event: 'e', actor: 'a', labels: { actor: 'b' } }).message).toMatch(/actor label "b" differs/);
+    expect(errorOf({ event: 'e', actor: 'a', labels: 'actor=b' }).message).toMatch(/differs/);
+  });
+
+  it('sets the actor label even when the actor is no valid label value', () => {
+    for (const actor of ['a@b.c', 'two words', '__proto__', 'a,b=c']) {
+      const { params, selector } = normalize({ event: 'e', actor });
+      expect(params.labels.actor).toBe(actor);
+      expect(params.selector).toBe(`actor != ${actor}`);
+      expect(selector.matches(params.labels)).toBe(false);
+      expect(selector.matches({ actor: 'someone' })).toBe(true);
+    }
+    expect(normalize({ event: 'e', actor: 'a@b.c', labels: { actor: 'a@b.c', k: 'v' } }).params.labels)
+      .toEqual({ actor: 'a@b.c', k: 'v' });
+  });
+
+  it('keeps __proto__ and constructor as plain data in labels and payloads', () => {
+    const labels = JSON.parse('{"constructor":"y","hasOwnProperty":"z"}') as Record<string, string>;
+    const { params } = normalize({ event: 'e', actor: '__proto__', labels, payload: JSON.parse('{"__proto__":1}') as object });
+    expect(Object.keys(params.labels).sort()).toEqual(['actor', 'constructor', 'hasOwnProperty']);
+    expect(params.labels.constructor).toBe('y');
+    expect(params.labels.actor).toBe('__proto__');
+    expect(Object.keys(params.payload as object)).toEqual(['__proto__']);
+    expect(normalize({ event: 'e', actor: 'a', labels: 'constructor=z' }).params.labels.constructor).toBe('z');
+    // Not a valid Kubernetes label key, so it is rejected rather than set on a prototype.
+    expect(errorOf({ event: 'e', actor: 'a', labels: JSON.parse('{"__proto__":"x"}') as object }).code).toBe('bad_request');
+  });
+
+  it('parses the selector, keeps its text, and treats "" as match-everyone', () => {
+    const custom = normalize({ event: 'e', actor: 'a', selector: 'kind in (player, bot),!banned' });
+    expect(custom.params.selector).toBe('kind in (player, bot),!banned');
+    expect(custom.selector.matches({ kind: 'bot' })).toBe(true);
+    expect(custom.selector.matches({ kind: 'bot', banned: 'y' })).toBe(false);
+    const everyone = normalize({ event: 'e', actor: 'a', selector: '' });
+    expect(everyone.params.selector).toBe('');
+    expect(everyone.selector.matches({ actor: 'a' })).toBe(true);
+  });
+
+  it('reports a selector that does not parse as invalid_selector naming it and the position', () => {
+    const { code, message } = errorOf({ event: 'e', actor: 'a', selector: 'kind in (x' });
+    expect(code).toBe('invalid_selector');
+    expect(message).toContain('"kind in (x"');
+    expect(message).toMatch(/\b10\b/);
+    expect(errorOf({ event: 'e', actor: 'a', selector: 3 }).code).toBe('bad_request');
+    expect(errorOf({ event: 'e', actor: 'a', selector: null }).code).toBe('bad_request');
+  });
+
+  describe('classKey', () => {
+    const key = (input: object): string => normalize({ event: 'e', actor: 'a', ...input }).classKey;
+
+    it('is equal for interchangeable requests', () => {
+      expect(key({ labels: 'x=1,y=2' })).toBe(key({ labels: { y: '2', x: 1 } }));
+      expect(key({ selector: 'b=2,a=1' })).toBe(key({ selector: 'a=1, b=2' }));
+      expect(key({ mates: '2' })).toBe(key({ mates: 2 }));
+      expect(key({ payload: 'x' })).toBe(key({ payload: { other: true } }));
+    });
+
+    it('differs when event, mates, labels or selector differ', () => {
+      const base = key({});
+      expect(key({ mates: 2 })).not.toBe(base);
+      expect(normalize({ event: 'f', actor: 'a' }).classKey).not.toBe(base);
+      expect(key({ labels: 'x=1' })).not.toBe(base);
+      expect(key({ selector: '' })).not.toBe(base);
+      expect(key({ selector: 'x in (1,2)' })).not.toBe(key({ selector: 'x in (1)' }));
+    });
+
+    it('stays unambiguous for actor names holding separators', () => {
+      const one = normalize({ event: 'e', actor: 'a,b=c' });
+      const two = normalize({ event: 'e', actor: 'a', labels: { b: 'c' } });
+      expect(one.classKey).not.toBe(two.classKey);
+      const quoted = normalize({ event: 'e', actor: 'x"],["y' });
+      expect(quoted.classKey).not.toBe(normalize({ event: 'e', actor: 'x' }).classKey);
+    });
+  });
+});
