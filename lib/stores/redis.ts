@@ -404,7 +404,7 @@ function livenessArgs(liveness: Liveness): string[] {
 function isLive(liveness: Liveness, owner: string): boolean {
   if (liveness.live.includes(owner)) return true;
   const dash = owner.indexOf('-');
-  return dash > 0 && parseInt(owner.slice(0, dash), 36) > liveness.time;
+  return dash > 0 && parseInt(owner.slice(0, dash), 36) >= liveness.time;
 }
 
 /** An error answered by Redis itself (the command ran, or was refused, but the connection is fine). */

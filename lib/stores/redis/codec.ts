@@ -1,6 +1,6 @@
 // What the store writes into Redis and reads back: class definitions, request records and group messages.
 import { createHash } from 'node:crypto';
-import type { Labels } from '../../selector/types';
+import type { Labels, Selector } from '../../selector/types';
 import type { RequestParams } from '../../types';
 import type { Group, PendingRequest, PendingSnapshot } from '../types';
 
@@ -9,12 +9,21 @@ export function classId(classKey: string): string {
   return createHash('sha1').update(classKey).digest('hex');
 }
 
-/** The class as the Lua matcher reads it: labels and the selector's requirements, parsed once here. */
+/** A requirement as the Lua evaluator reads it. */
+export interface LuaRequirement {
+  readonly k: string;
+  readonly o: string;
+  readonly v: readonly string[];
+}
+
+/** A compiled selector as the Lua evaluator reads it (parsed once, in TypeScript). */
+export function luaRequirements(selector: Selector): LuaRequirement[] {
+  return selector.requirements.map((r) => ({ k: r.key, o: r.operator, v: r.values }));
+}
+
+/** The class as the Lua matcher reads it: labels and the selector's requirements. */
 export function encodeClass(req: PendingRequest): string {
-  return JSON.stringify({
-    l: req.params.labels,
-    r: req.selector.requirements.map((r) => ({ k: r.key, o: r.operator, v: r.values })),
-  });
+  return JSON.stringify({ l: req.params.labels, r: luaRequirements(req.selector) });
 }
 
 /** The request as stored and as sent to mates: what /stats shows plus the id. Opaque to Lua, so payloads survive exactly. */

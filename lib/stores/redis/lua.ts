@@ -130,7 +130,7 @@ end
 local function is_live(owner)
   if live[owner] then return true end
   local registered = string.match(owner, '^([0-9a-z]+)%-')
-  return registered ~= nil and tonumber(registered, 36) > snapshot_time
+  return registered ~= nil and tonumber(registered, 36) >= snapshot_time
 end
 
 local function pair_key(a, b)
