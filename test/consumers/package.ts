@@ -33,7 +33,7 @@ export async function buildPackage(): Promise<BuiltPackage> {
   await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
   await copyFile(join(REPO, 'package.json'), join(dir, 'package.json'));
   await copyFile(join(REPO, 'README.md'), join(dir, 'README.md')).catch(() => undefined);
-  await run('npx', ['tsup', '--out-dir', join(dir, 'dist')], { cwd: REPO, env: { ...process.env, NODE_ENV: 'production' } });
+  await run('npx', ['tsup', '--out-dir', join(dir, 'dist')], { cwd: REPO });
   return { root, dir, cli: join(dir, 'dist', 'cli.js'), remove: () => rm(root, { recursive: true, force: true }) };
 }
 
