@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { errors, isNetsyncError, type NetsyncError } from './errors';
-import { normalizeParams } from './params';
+import { normalizeParams, type NormalizedRequest } from './params';
+import type { Labels, Selector } from './selector/types';
 import { MemoryStore } from './stores/memory';
 import type { Group, MatcherStore, PendingRequest } from './stores/types';
 import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
@@ -34,6 +35,16 @@ export interface NetsyncEvents {
   match: [group: Group, match: Match];
   /** A request of this hub left without a group. */
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
+}
+
+/** What every pending request of one class has in common. */
+interface SharedClass {
+  readonly labels: Labels;
+  readonly selector: Selector;
+  readonly selectorText: string;
+  readonly classKey: string;
+  /** Pending requests of this hub using it. */
+  refs: number;
 }
 
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
@@ -76,6 +87,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly maxPending: number;
   readonly #store: MatcherStore;
   readonly #waiters = new Map<string, Waiter>();
+  /** Data shared by this hub's pending requests of one class, by class key. */
+  readonly #classes = new Map<string, SharedClass>();
   /** Store calls not yet settled; `stats()` and `close()` wait for them. */
   #inFlight = 0;
   readonly #onIdle: (() => void)[] = [];
@@ -137,15 +150,13 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     }
     const normalized = normalizeParams(params, { maxMates: this.maxMates });
     if (signal?.aborted) throw signal.reason;
-    const req: PendingRequest = {
-      id: `${this.#idPrefix}${(this.#nextId++).toString(36)}`,
-      params: normalized.params,
-      selector: normalized.selector,
-      classKey: normalized.classKey,
-      createdAt: Date.now(),
-    };
-    if (req.params.mates === 0) return Promise.resolve(this.#alone(req));
+    const id = `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
+    if (normalized.params.mates === 0) {
+      const { params: own, selector, classKey } = normalized;
+      return Promise.resolve(this.#alone({ id, params: own, selector, classKey, createdAt: Date.now() }));
+    }
     if (this.#waiters.size >= this.maxPending) throw errors.overloaded(this.maxPending);
+    const req = this.#share(id, normalized);
 
     const waiter = new Waiter(this.#owner, req, signal, timeoutMs ?? Infinity);
     const result = new Promise<Match>((resolve, reject) => {
@@ -174,6 +185,34 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
     return result;
+  }
+
+  /**
+   * The request, with labels, selector and class key shared among this hub's pending requests of one
+   * class: they are equal by definition, and a long backlog of alike requests is the common case.
+   */
+  #share(id: string, { params, selector, classKey }: NormalizedRequest): PendingRequest {
+    let shared = this.#classes.get(classKey);
+    if (shared === undefined) {
+      shared = { labels: params.labels, selector, selectorText: params.selector, classKey, refs: 0 };
+      this.#classes.set(classKey, shared);
+    }
+    shared.refs++;
+    const alike = params.labels === shared.labels && params.selector === shared.selectorText;
+    return {
+      id,
+      params: alike ? params : {
+        event: params.event,
+        actor: params.actor,
+        payload: params.payload,
+        labels: shared.labels,
+        selector: params.selector === shared.selectorText ? shared.selectorText : params.selector,
+        mates: params.mates,
+      },
+      selector: shared.selector,
+      classKey: shared.classKey,
+      createdAt: Date.now(),
+    };
   }
 
   /** `mates: 0`: no synchronisation, the caller's own payload at once. */
@@ -256,6 +295,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   /** Forget a waiter and its listeners; the caller settles it. */
   #release(waiter: Waiter): void {
     this.#waiters.delete(waiter.req.id);
+    const shared = this.#classes.get(waiter.req.classKey);
+    if (shared !== undefined && --shared.refs === 0) this.#classes.delete(waiter.req.classKey);
     waiter.signal?.removeEventListener('abort', waiter);
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
   }
@@ -269,13 +310,14 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
 
 /** One result for every member: `payloads` has no prototype, so an actor named `__proto__` is plain data. */
 function matchOf(group: Group): Match {
-  const payloads = Object.create(null) as Record<string, JsonValue>;
+  const payloads: Record<string, JsonValue> = {};
   const members: Member[] = [];
   for (const { actor, payload, labels } of group.members) {
-    payloads[actor] = payload;
+    // Defined, not assigned, so `__proto__` is a key; the prototype is cut below, keeping the object compact.
+    Object.defineProperty(payloads, actor, { value: payload, enumerable: true, writable: true, configurable: true });
     members.push({ actor, payload, labels });
   }
-  return { payloads, members };
+  return { payloads: Object.setPrototypeOf(payloads, null) as Record<string, JsonValue>, members };
 }
 
 function messageOf(err: unknown): string {

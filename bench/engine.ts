@@ -1,0 +1,127 @@
+// Engine benchmark: pairs per second in-process, arrival cost beside a large never-matching backlog, heap per pending request.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { Netsync } from '../lib/netsync';
+
+const quick = process.argv.includes('--quick');
+const heapOnly = process.argv.includes('--heap-only');
+
+/** Let settled promises' callbacks run, so a batch's results are collected before the next. */
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Sends `count` requests of distinct actors in batches; every two form a pair. Returns pairs per second. */
+async function pairsPerSecond(count: number): Promise<number> {
+  const hub = new Netsync();
+  // Bounded concurrency, as a server sees it: a batch of callers at a time.
+  const batch = 1_000;
+  const start = performance.now();
+  for (let done = 0; done < count; done += batch) {
+    const sends: Promise<unknown>[] = [];
+    for (let i = done; i < Math.min(count, done + batch); i++) sends.push(hub.send({ event: 'e', actor: `a${i}`, payload: i }));
+    await Promise.all(sends);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await hub.close();
+  return count / 2 / seconds;
+}
+
+/** A hub holding `backlog` identical requests that never match anyone (selector `role=ghost`). */
+async function hubWithBacklog(backlog: number): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
+  const hub = new Netsync({ maxPending: backlog + 10_000 });
+  const ghosts: Promise<unknown>[] = [];
+  for (let i = 0; i < backlog; i++) ghosts.push(hub.send({ event: 'e', actor: 'ghost', selector: 'role=ghost' }).catch(() => undefined));
+  await drain();
+  return { hub, ghosts };
+}
+
+/** Microseconds per arrival of `arrivals` requests that pair up among themselves. */
+async function arrivalRound(hub: Netsync, arrivals: number, round: number): Promise<number> {
+  const start = performance.now();
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < arrivals; i++) sends.push(hub.send({ event: 'e', actor: `r${round}p${i}` }));
+  await Promise.all(sends);
+  return ((performance.now() - start) * 1000) / arrivals;
+}
+
+/** Median arrival cost on an empty store and beside a backlog, measured in alternating rounds to share noise. */
+async function arrivalCosts(backlog: number, arrivals: number, rounds: number): Promise<{ empty: number; crowded: number }> {
+  const empty = await hubWithBacklog(0);
+  const crowded = await hubWithBacklog(backlog);
+  const emptyTimes: number[] = [];
+  const crowdedTimes: number[] = [];
+  await arrivalRound(empty.hub, arrivals, -1);
+  await arrivalRound(crowded.hub, arrivals, -1);
+  for (let round = 0; round < rounds; round++) {
+    emptyTimes.push(await arrivalRound(empty.hub, arrivals, round));
+    crowdedTimes.push(await arrivalRound(crowded.hub, arrivals, round));
+  }
+  for (const { hub, ghosts } of [empty, crowded]) {
+    await hub.close();
+    await Promise.all(ghosts);
+  }
+  return { empty: median(emptyTimes), crowded: median(crowdedTimes) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Heap bytes per pending hub send (needs --expose-gc). */
+async function heapPerPending(count: number, distinctActors: boolean): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  const hub = new Netsync({ maxPending: count + 1 });
+  gc();
+  await drain();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const actor = distinctActors ? `actor${i}` : 'ghost';
+    sends.push(hub.send({ event: 'e', actor, selector: 'role=ghost' }).catch(() => undefined));
+  }
+  await drain();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (hub.pendingCount !== count) throw new Error(`expected ${count} pending, got ${hub.pendingCount}`);
+  await hub.close();
+  await Promise.all(sends);
+  return (after - before) / count;
+}
+
+async function heapReport(): Promise<void> {
+  const identical = 100_000;
+  // Each distinct actor is a class of its own, and an arrival visits every class of its event: fewer of them.
+  const distinct = quick ? 10_000 : 20_000;
+  const perIdentical = await heapPerPending(identical, false);
+  const perDistinct = await heapPerPending(distinct, true);
+  console.log(`heap per pending request (${identical.toLocaleString('en-US')} identical requests): ${perIdentical.toFixed(0)} bytes`);
+  console.log(`heap per pending request (${distinct.toLocaleString('en-US')} distinct actors): ${perDistinct.toFixed(0)} bytes`);
+}
+
+async function main(): Promise<void> {
+  if (heapOnly) {
+    await heapReport();
+    return;
+  }
+  console.log(`netsync engine benchmark${quick ? ' (quick)' : ''}`);
+  const pairs = await pairsPerSecond(quick ? 60_000 : 400_000);
+  console.log(`pairs formed per second (hub + MemoryStore): ${Math.round(pairs).toLocaleString('en-US')}`);
+
+  const backlog = 100_000;
+  const { empty, crowded } = await arrivalCosts(backlog, 5_000, quick ? 5 : 21);
+  console.log(`arrival cost, empty store: ${empty.toFixed(2)} µs (median)`);
+  console.log(`arrival cost beside ${backlog.toLocaleString('en-US')} identical never-matching waiters: ${crowded.toFixed(2)} µs (${(crowded / empty).toFixed(2)}x)`);
+
+  // Heap is measured in a child with the collector exposed, away from this process's garbage.
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--heap-only', ...(quick ? ['--quick'] : [])], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (child.status !== 0) console.log(`heap measurement failed (exit ${String(child.status)})`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
