@@ -1,0 +1,374 @@
+// The HTTP scenarios: baseline Express, netsync pairs/shared/backlog/groups/Redis, and memory with 10,000 waiters.
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
+import type { ChildPrograms } from './build';
+import { cpuMs, portIn, rssBytes, sleep, start, type Child } from './processes';
+
+/** How hard and how long the HTTP scenarios push. */
+export interface HttpOptions {
+  readonly quick: boolean;
+  readonly clients: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly maxRequests: number;
+  /** Never-matching waiters for the backlog and memory scenarios. */
+  readonly waiters: number;
+  /** How long the server may take to hold the distinct-actor backlog before that scenario is skipped. */
+  readonly parkDeadlineMs: number;
+  /** The standalone server to drive (`dist/cli.js`). */
+  readonly cli: string;
+  readonly redisUrl: string;
+}
+
+/** One throughput scenario's outcome, or why it did not run. */
+export interface ScenarioRow {
+  readonly name: string;
+  readonly what: string;
+  readonly result?: LoadResult;
+  /** Server CPU per completed request, microseconds (all server processes of the scenario). */
+  readonly serverCpuUsPerRequest?: number;
+  readonly skipped?: string;
+  /** Outcome of the scenario's own check (the backlog's waiters still waiting). */
+  readonly check?: string;
+}
+
+/** RSS of one server process, idle and with the waiters held. */
+export interface MemoryRow {
+  readonly name: string;
+  readonly idleRss: number;
+  readonly loadedRss: number;
+  readonly waiters: number;
+  readonly perWaiter: number;
+}
+
+/** Everything the HTTP part measured. */
+export interface HttpReport {
+  readonly rows: ScenarioRow[];
+  readonly memory: MemoryRow[];
+  readonly memorySkipped?: string;
+  readonly notes: string[];
+}
+
+type Log = (line: string) => void;
+
+interface Server {
+  readonly child: Child;
+  readonly port: number;
+  readonly url: string;
+}
+
+const HOST = '127.0.0.1';
+
+async function listening(child: Child, what: string): Promise<Server> {
+  const line = await child.nextLine((l) => portIn(l) !== undefined, 15000, what);
+  const port = portIn(line) as number;
+  return { child, port, url: `http://${HOST}:${port}` };
+}
+
+function startBaseline(programs: ChildPrograms, hold: boolean): Promise<Server> {
+  const args = [programs.baselineServer, ...(hold ? ['hold'] : [])];
+  return listening(start(process.execPath, args), hold ? 'hold-open Express app' : 'baseline Express app');
+}
+
+function startNetsync(options: HttpOptions, extra: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<Server> {
+  const child = start(process.execPath, [...nodeFlags, options.cli, `${HOST}:0`, '--log', 'off', ...extra]);
+  return listening(child, `netsync server (${options.cli})`);
+}
+
+/** Run one load generator against `targets`, sampling the servers' CPU over the measured phase. */
+export async function runLoad(
+  programs: ChildPrograms,
+  config: LoadConfig,
+  servers: readonly Server[],
+): Promise<{ result: LoadResult; serverCpuUsPerRequest: number }> {
+  const gen = start(process.execPath, [programs.loadgen, JSON.stringify(config)]);
+  const budget = config.warmupMs + config.durationMs + config.graceMs + 30000;
+  await gen.nextLine((l) => l === MEASURE_MARK, budget, `load generator (${config.kind})`);
+  const cpu0 = servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
+  const line = await gen.nextLine((l) => l.startsWith('{'), budget, `load generator (${config.kind})`);
+  const cpu1 = servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
+  await gen.stop();
+  const result = JSON.parse(line) as LoadResult;
+  return { result, serverCpuUsPerRequest: result.completed > 0 ? ((cpu1 - cpu0) * 1000) / result.completed : NaN };
+}
+
+/** How many requests /stats lists whose event starts with `eventPrefix` and actor with `actorPrefix`. */
+async function waitingIn(server: Server, eventPrefix: string, actorPrefix: string): Promise<number> {
+  const res = await fetch(`${server.url}/stats`);
+  if (!res.ok) throw new Error(`/stats answered ${res.status}`);
+  const tree = (await res.json()) as Record<string, Record<string, Record<string, unknown>>>;
+  let count = 0;
+  for (const [event, actors] of Object.entries(tree)) {
+    if (!event.startsWith(eventPrefix)) continue;
+    for (const [actor, ids] of Object.entries(actors)) {
+      if (actor.startsWith(actorPrefix)) count += Object.keys(ids).length;
+    }
+  }
+  return count;
+}
+
+async function heldBy(server: Server): Promise<number> {
+  const res = await fetch(`${server.url}/count`);
+  return ((await res.json()) as { held: number }).held;
+}
+
+/** Poll `probe` until it returns `want`; resolves with the last value seen. */
+async function until(probe: () => Promise<number>, want: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = await probe();
+  while (seen !== want && Date.now() < deadline) {
+    await sleep(250);
+    seen = await probe();
+  }
+  return seen;
+}
+
+interface Parked {
+  readonly parker: Child;
+  readonly ms: number;
+  status(): Promise<{ answered: number; closed: number; failed: number; held: number }>;
+}
+
+/** Which waiters to park and how long the server may take to hold them all. */
+interface ParkPlan {
+  readonly count: number;
+  readonly event: string;
+  readonly actors: 'distinct' | 'same';
+  readonly eventPerWaiter: boolean;
+  readonly deadlineMs: number;
+  /** false: resolve once every request is written, without asking the server (the caller checks later). */
+  readonly confirm?: boolean;
+}
+
+/**
+ * Park never-matching waiters on `server` from a dedicated process; resolves once the server holds them
+ * all, rejects (and stops the parker) if it does not within the plan's deadline.
+ */
+async function park(programs: ChildPrograms, server: Server, plan: ParkPlan, held: () => Promise<number>): Promise<Parked> {
+  const t0 = Date.now();
+  const { count, event, actors, eventPerWaiter } = plan;
+  const parker = start(process.execPath, [programs.parker, JSON.stringify({ port: server.port, count, event, actors, eventPerWaiter })]);
+  try {
+    await parker.nextLine((l) => l.startsWith('{"parked"'), plan.deadlineMs, 'parker');
+    const seen = plan.confirm === false ? count : await until(held, count, Math.max(1000, plan.deadlineMs - (Date.now() - t0)));
+    if (seen !== count) throw new Error(`only ${seen} of ${count} waiters were pending after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  } catch (err) {
+    await parker.stop();
+    throw err;
+  }
+  const status = async (): Promise<{ answered: number; closed: number; failed: number; held: number }> => {
+    parker.process.stdin?.write('status\n');
+    return JSON.parse(await parker.nextLine((l) => l.startsWith('{"answered"'), 10000, 'parker status')) as {
+      answered: number;
+      closed: number;
+      failed: number;
+      held: number;
+    };
+  };
+  return { parker, ms: Date.now() - t0, status };
+}
+
+/** True when a Redis server answers PING at `url`. */
+function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 6379) });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+/** Whether the CLI's --help mentions --redis (so a CLI without the option is skipped, not failed). */
+async function cliHasRedis(cli: string): Promise<boolean> {
+  const child = start(process.execPath, [cli, '--help']);
+  const out = await child
+    .nextLine((l) => l.includes('--redis'), 5000, 'netsync --help')
+    .then(() => true)
+    .catch(() => false);
+  await child.stop();
+  return out;
+}
+
+/** Run every HTTP scenario in order, printing each row as it completes. */
+export async function runHttp(programs: ChildPrograms, options: HttpOptions, log: Log): Promise<HttpReport> {
+  const rows: ScenarioRow[] = [];
+  const memory: MemoryRow[] = [];
+  const notes: string[] = [];
+  const prefix = `bench${process.pid}t${Date.now().toString(36)}-`;
+  const loadConfig = (kind: LoadKind, targets: readonly Server[]): LoadConfig => ({
+    kind,
+    targets: targets.map((s) => s.url),
+    clients: options.clients,
+    eventPrefix: prefix,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    maxRequests: options.maxRequests,
+    graceMs: 300,
+  });
+  const measure = async (name: string, what: string, kind: LoadKind, servers: readonly Server[], check?: () => Promise<string>): Promise<void> => {
+    const { result, serverCpuUsPerRequest } = await runLoad(programs, loadConfig(kind, servers), servers);
+    const row: ScenarioRow = { name, what, result, serverCpuUsPerRequest, ...(check ? { check: await check() } : {}) };
+    rows.push(row);
+    log(formatRowLine(row, rows[0]?.result));
+  };
+  const skip = (name: string, what: string, why: string): void => {
+    rows.push({ name, what, skipped: why });
+    log(`${name.padEnd(22)} skipped: ${why}`);
+  };
+
+  const baseline = await startBaseline(programs, false);
+  await measure('baseline', 'bare Express 5, `res.json({ok:true})`', 'baseline', [baseline]);
+  await baseline.child.stop();
+
+  const cliPresent = existsSync(options.cli);
+  let server: Server | undefined;
+  let cliError = cliPresent ? '' : `${path.relative(process.cwd(), options.cli)} not built`;
+  if (cliPresent) {
+    server = await startNetsync(options).catch((err: unknown) => {
+      cliError = err instanceof Error ? err.message : String(err);
+      return undefined;
+    });
+  }
+  const what = {
+    pairs: 'clients 2k and 2k+1 meet in event k, loop',
+    shared: 'all clients in one event, distinct actors, default selector',
+    groups: 'groups of three, labels + set-based selectors (`kind in (player,maker),tier!=bronze`)',
+    redis: 'private pairs across two instances on one Redis (2k on A, 2k+1 on B)',
+  };
+  const backlogWhat = (actors: string): string =>
+    `shared event beside ${options.waiters} parked waiters (${actors} actors, \`selector=role=ghost\`)`;
+
+  if (!server) {
+    for (const [name, w] of [
+      ['private pairs', what.pairs],
+      ['shared event', what.shared],
+      ['groups of three', what.groups],
+      ['backlog', backlogWhat('identical')],
+      ['backlog (distinct)', backlogWhat('distinct')],
+    ] as const) {
+      skip(name, w, `netsync server unavailable: ${cliError}`);
+    }
+  } else {
+    const s = server;
+    await measure('private pairs', what.pairs, 'pairs', [s]);
+    await measure('shared event', what.shared, 'shared', [s]);
+    await measure('groups of three', what.groups, 'groups', [s]);
+    const event = `${prefix}shared`;
+    const variants = [
+      { name: 'backlog', actors: 'same', label: 'identical', deadlineMs: 60000 },
+      // Distinct actors make 10,000 classes; a store that scans every class per arrival takes minutes to park them.
+      { name: 'backlog (distinct)', actors: 'distinct', label: 'distinct', deadlineMs: options.quick ? 0 : options.parkDeadlineMs },
+    ] as const;
+    for (const v of variants) {
+      if (v.deadlineMs === 0) {
+        skip(v.name, backlogWhat(v.label), 'not in a quick run (run the full benchmark)');
+        continue;
+      }
+      const plan = { count: options.waiters, event, actors: v.actors, eventPerWaiter: false, deadlineMs: v.deadlineMs };
+      const parked = await park(programs, s, plan, () => waitingIn(s, event, 'ghost')).catch((err: unknown) => {
+        skip(v.name, backlogWhat(v.label), `parking failed: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+      if (parked) {
+        notes.push(`${v.name}: parking ${options.waiters} ${v.label} waiters took ${parked.ms} ms.`);
+        await measure(v.name, backlogWhat(v.label), 'shared', [s], async () => {
+          const still = await waitingIn(s, event, 'ghost');
+          const status = await parked.status();
+          const ok = still === options.waiters && status.answered === 0 && status.held === options.waiters;
+          return `${ok ? 'ok' : 'FAILED'}: /stats lists ${still}/${options.waiters} parked waiters after the load; ` +
+            `${status.answered} answered, ${status.held} sockets still open`;
+        });
+        log(`  check: ${rows[rows.length - 1]?.check ?? ''}`);
+        await parked.parker.stop();
+      }
+      // The next scenario starts from an empty event: wait for the server to withdraw the disconnected waiters.
+      const t0 = Date.now();
+      const left = await until(() => waitingIn(s, event, 'ghost'), 0, 60000);
+      notes.push(`${v.name}: ${left} waiters still listed ${Date.now() - t0} ms after the parker's sockets closed (withdrawal on disconnect).`);
+    }
+    await s.child.stop();
+  }
+
+  // Redis: two instances, one Redis; pairs split across them so every match crosses instances.
+  const redisUp = await redisAnswers(options.redisUrl);
+  if (!server) skip('Redis pairs', what.redis, 'netsync server unavailable');
+  else if (!redisUp) skip('Redis pairs', what.redis, `no Redis answers at ${options.redisUrl}`);
+  else if (!(await cliHasRedis(options.cli))) skip('Redis pairs', what.redis, 'the CLI has no --redis option');
+  else {
+    const a = await startNetsync(options, ['--redis', options.redisUrl]);
+    const b = await startNetsync(options, ['--redis', options.redisUrl]);
+    await measure('Redis pairs', what.redis, 'pairs', [a, b]);
+    await Promise.all([a.child.stop(), b.child.stop()]);
+  }
+
+  // Memory: a fresh process each, idle RSS, then RSS while the waiters are held open.
+  const memoryOf = async (name: string, srv: Server, held: () => Promise<number>): Promise<void> => {
+    await sleep(500);
+    await held();
+    const idleRss = rssBytes(srv.child.pid);
+    // One event per waiter: what each waiter costs, not how long a crowded event takes to fill.
+    const plan = {
+      count: options.waiters, event: `${prefix}mem`, actors: 'distinct', eventPerWaiter: true, deadlineMs: 120000, confirm: false,
+    } as const;
+    const parked = await park(programs, srv, plan, held);
+    // RSS is read before asking /stats for the count, so the big /stats answer does not weigh on it.
+    await sleep(2000);
+    let loadedRss = rssBytes(srv.child.pid);
+    const seen = await held();
+    if (seen !== options.waiters) {
+      const late = await until(held, options.waiters, 60000);
+      if (late !== options.waiters) throw new Error(`memory: only ${late} of ${options.waiters} waiters reached ${name}`);
+      loadedRss = rssBytes(srv.child.pid);
+      notes.push(`memory (${name}): the waiters arrived late, so its RSS was read after /stats calls.`);
+    }
+    await parked.parker.stop();
+    await srv.child.stop();
+    const row = { name, idleRss, loadedRss, waiters: options.waiters, perWaiter: (loadedRss - idleRss) / options.waiters };
+    memory.push(row);
+    log(`memory ${name.padEnd(15)} idle ${mb(idleRss)} MB, with ${row.waiters} waiters ${mb(loadedRss)} MB, ${(row.perWaiter / 1024).toFixed(2)} KB/waiter`);
+  };
+  let memorySkipped: string | undefined;
+  if (server) {
+    const floor = await startBaseline(programs, true);
+    await memoryOf('hold-open Express', floor, () => heldBy(floor));
+    const fresh = await startNetsync(options);
+    await memoryOf('netsync', fresh, () => waitingIn(fresh, `${prefix}mem`, 'ghost'));
+  } else {
+    memorySkipped = `netsync server unavailable: ${cliError}`;
+    log(`memory skipped: ${memorySkipped}`);
+  }
+
+  for (const row of rows) {
+    const r = row.result;
+    if (r && r.loadgenCpuMs > 0.85 * r.elapsedMs) {
+      notes.push(`${row.name}: the load generator used ${Math.round((100 * r.loadgenCpuMs) / r.elapsedMs)}% of a core; it may have been the bottleneck.`);
+    }
+    if (r && r.errors > 0) notes.push(`${row.name}: ${r.errors} errors, e.g. ${r.errorSamples.join(' | ')}`);
+  }
+  return { rows, memory, notes, ...(memorySkipped ? { memorySkipped } : {}) };
+}
+
+/** Megabytes with one decimal. */
+export function mb(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}
+
+/** One console line for a finished scenario, with its ratios to the baseline. */
+export function formatRowLine(row: ScenarioRow, base: LoadResult | undefined): string {
+  const r = row.result;
+  if (!r) return `${row.name.padEnd(22)} skipped: ${row.skipped ?? ''}`;
+  const ratio = (v: number, b: number | undefined): string => (b ? ` (${(v / b).toFixed(2)}×)` : '');
+  return (
+    `${row.name.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s${ratio(r.rps, base?.rps)}` +
+    `  p50 ${r.p50Ms.toFixed(2)} ms${ratio(r.p50Ms, base?.p50Ms)}  p99 ${r.p99Ms.toFixed(2)} ms${ratio(r.p99Ms, base?.p99Ms)}` +
+    `  errors ${r.errors}  (${r.completed} in ${(r.elapsedMs / 1000).toFixed(1)} s, server ${(row.serverCpuUsPerRequest ?? NaN).toFixed(0)} µs CPU/req)`
+  );
+}

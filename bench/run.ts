@@ -1,0 +1,102 @@
+// `npm run bench`: the HTTP scenarios against a bare Express endpoint, then the micro-benchmarks; writes BENCHMARKS.md.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildChildPrograms } from './http/build';
+import { MICRO_BENCHMARKS, runMicro, type MicroName, type MicroResult } from './http/micro';
+import { killAll, killChildrenOnExit } from './http/processes';
+import { profileServer } from './http/profile';
+import { checkTargets, machine, renderMarkdown } from './http/report';
+import { runHttp, type HttpOptions, type HttpReport } from './http/suite';
+
+const USAGE = `usage: npm run bench -- [http|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
+  no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
+  http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
+  profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
+  --quick: short runs (the whole benchmark in under a minute)`;
+
+type Part = 'http' | MicroName | 'profile';
+const PARTS: readonly Part[] = ['http', ...MICRO_BENCHMARKS, 'profile'];
+
+interface Args {
+  readonly part?: Part;
+  readonly quick: boolean;
+  readonly clients?: number;
+  readonly seconds?: number;
+  readonly cli?: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let part: Part | undefined;
+  let quick = false;
+  let clients: number | undefined;
+  let seconds: number | undefined;
+  let cli: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--quick') quick = true;
+    else if (arg === '--clients') clients = Number(value());
+    else if (arg === '--seconds') seconds = Number(value());
+    else if (arg === '--cli') cli = path.resolve(value());
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if ((PARTS as readonly string[]).includes(arg) && part === undefined) part = arg as Part;
+    else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  return { part, quick, clients, seconds, cli };
+}
+
+async function main(): Promise<void> {
+  killChildrenOnExit();
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line: string): void => console.log(line);
+  const root = path.resolve(__dirname, '..');
+  const options: HttpOptions = {
+    quick: args.quick,
+    clients: args.clients ?? 64,
+    warmupMs: args.quick ? 400 : 1500,
+    durationMs: (args.seconds ?? (args.quick ? 1.5 : 6)) * 1000,
+    maxRequests: args.quick ? 100000 : 1000000,
+    waiters: 10000,
+    parkDeadlineMs: 90000,
+    cli: args.cli ?? path.join(root, 'dist', 'cli.js'),
+    redisUrl: process.env.NETSYNC_BENCH_REDIS ?? 'redis://127.0.0.1:6379',
+  };
+  const started = new Date();
+  log(`netsync benchmark${args.quick ? ' (quick)' : ''} — ${machine()}`);
+  const programs = await buildChildPrograms();
+
+  if (args.part === 'profile') {
+    await profileServer(programs, options.cli, options.durationMs, options.clients, log);
+    return;
+  }
+  let http: HttpReport | undefined;
+  if (args.part === undefined || args.part === 'http') {
+    log(`── HTTP scenarios: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s each`);
+    http = await runHttp(programs, options, log);
+    for (const t of checkTargets(http)) log(`target ${t.met === undefined ? '–' : t.met ? 'met' : 'NOT met'}: ${t.target} — ${t.measured}`);
+    for (const n of http.notes) log(`note: ${n}`);
+  }
+  const micro: MicroResult[] = [];
+  for (const name of MICRO_BENCHMARKS) {
+    if (args.part === undefined || args.part === name) micro.push(await runMicro(name, args.quick, args.quick ? 30000 : 600000, log));
+  }
+  if (args.part === undefined) {
+    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    const md = renderMarkdown({ command, date: started, quick: args.quick, clients: options.clients, durationMs: options.durationMs, http, micro });
+    writeFileSync(path.join(root, 'BENCHMARKS.md'), md);
+    log(`results written to BENCHMARKS.md (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`);
+  }
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  })
+  .finally(killAll);
