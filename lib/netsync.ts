@@ -37,6 +37,9 @@ export interface NetsyncEvents {
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What every pending request of one class has in common. */
 interface SharedClass {
   readonly labels: Labels;
@@ -166,10 +169,11 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     // Registered before the store sees the request: a store may form the group inside `offer`.
     this.#waiters.set(req.id, waiter);
     signal?.addEventListener('abort', waiter);
-    if (timeoutMs !== undefined && timeoutMs !== Infinity) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
+    // Longer than a timer can count (about 24.8 days) is as good as no timeout.
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
     this.emit('pending', req);
     this.#inFlight++;
-    const offering = this.#store.offer(req).then(
+    const offering = this.#offer(req).then(
       () => {
         waiter.offering = undefined;
         this.#callDone();
@@ -185,6 +189,15 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
     return result;
+  }
+
+  /** The store's offer, as a promise even if the store throws. */
+  #offer(req: PendingRequest): Promise<void> {
+    try {
+      return this.#store.offer(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**

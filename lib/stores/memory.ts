@@ -63,12 +63,16 @@ export class MemoryStore implements MatcherStore {
       if (other.cls.size === 0) this.#dropClass(other.cls);
     }
     if (cls.size === 0) this.#dropClass(cls);
-    this.#emit({
-      event: req.params.event,
-      members: [...others, entry].map(({ req: { id, params } }) => ({
-        id, actor: params.actor, payload: params.payload, labels: params.labels,
-      })),
-    });
+    try {
+      this.#emit({
+        event: req.params.event,
+        members: [...others, entry].map(({ req: { id, params } }) => ({
+          id, actor: params.actor, payload: params.payload, labels: params.labels,
+        })),
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return Promise.resolve();
   }
 
@@ -194,8 +198,17 @@ export class MemoryStore implements MatcherStore {
     if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
   }
 
+  /** Every listener hears of the group even if one throws; the first error is rethrown afterwards. */
   #emit(group: Group): void {
-    for (const listener of this.#listeners) listener(group);
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.#listeners) {
+      try {
+        listener(group);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 }
 

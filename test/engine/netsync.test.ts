@@ -146,6 +146,41 @@ describe('Netsync.send', () => {
     expect(withdrawn).toEqual(['A lost']);
   });
 
+  it('turns a store that throws instead of rejecting into store_unavailable', async () => {
+    const store = new MemoryStore();
+    store.offer = () => {
+      throw new Error('socket closed');
+    };
+    const hub = hubOf({ store });
+    expect(await codeOf(hub.send({ event: 'e', actor: 'A' }))).toBe('store_unavailable');
+    expect(hub.pendingCount).toBe(0);
+    expect(await hub.stats()).toEqual({});
+  });
+
+  it('treats a timeout longer than a timer can count as none', async () => {
+    const hub = hubOf();
+    const sent = hub.send({ event: 'e', actor: 'A' }, { timeoutMs: 2 ** 32 });
+    // An overflowing timer would fire at once; a full turn of timers later the request still waits.
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    expect(hub.pendingCount).toBe(1);
+    await hub.close();
+    expect(await codeOf(sent)).toBe('shutting_down');
+  });
+
+  it('settles every hub of a group even when a match listener throws', async () => {
+    const store = new MemoryStore();
+    const one = hubOf({ store });
+    const two = hubOf({ store });
+    one.on('match', () => {
+      throw new Error('listener bug');
+    });
+    const a = two.send({ event: 'e', actor: 'A' });
+    const b = one.send({ event: 'e', actor: 'B' });
+    const [ma, mb] = await Promise.all([a, b]);
+    expect(ma.members.map((m) => m.actor)).toEqual(['A', 'B']);
+    expect(mb).toEqual(ma);
+  });
+
   it('rejects the waiters a store reports lost', async () => {
     const store = new AsyncStore();
     const hub = hubOf({ store });
