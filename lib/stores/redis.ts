@@ -263,7 +263,7 @@ export class RedisStore implements MatcherStore {
   async #makeInstance(): Promise<Instance> {
     try {
       await withTimeout(this.#subscriberReady, this.#timeoutMs);
-      if (!this.#subscriber.isReady) await withTimeout(onceReady(this.#subscriber), this.#timeoutMs);
+      if (!this.#subscriber.isReady) await readyWithin(this.#subscriber, this.#timeoutMs);
       const abandoned = this.#abandoned.splice(0);
       const suffix = randomBytes(6).toString('base64url');
       const readAt = Date.now();
@@ -414,13 +414,19 @@ function isRedisReply(err: unknown): boolean {
   return kind === 'ErrorReply' || kind === 'ReplyError' || kind === 'SimpleError' || kind === 'BlobError';
 }
 
-function onceReady(client: RedisClientLike): Promise<void> {
-  return new Promise((resolve) => {
-    const ready = (): void => {
-      client.off('ready', ready);
+/** Resolves on the client's next `ready`, rejects after `ms`; leaves no listener or timer behind either way. */
+function readyWithin(client: RedisClientLike, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
       resolve();
     };
-    client.on('ready', ready);
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new CommandTimeoutError(`the pub/sub connection was not ready within ${ms}ms`));
+    }, ms);
+    client.on('ready', onReady);
   });
 }
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore, type RedisClientLike } from '../../lib/stores/redis';
-import { eventBase, leaseKey, registryKey } from '../../lib/stores/redis/keys';
+import { eventBase, leaseKey, registryKey, resultKey } from '../../lib/stores/redis/keys';
 import type { Match } from '../../lib/types';
 import { describeRedis, newClient, RedisClients, type TestClient } from '../helpers/redis';
 
@@ -128,6 +128,44 @@ describeRedis('RedisStore failures', () => {
     expect(await admin.zScore(registryKey(prefix), owner!)).toBeNull();
     expect(await admin.exists(leaseKey(prefix, owner!))).toBe(0);
     expect(await owners(admin, prefix, 'e')).toEqual([]);
+  });
+
+  it('delivers a group formed while an instance\'s pub/sub connection was down, once it reconnects', async () => {
+    const prefix = redis.prefix();
+    const client = await redis.client();
+    let subscriberId = 0;
+    // Learn the id of the store's pub/sub connection (before it subscribes) so the test can cut just that one.
+    const observed = new Proxy(client, {
+      get(target, property) {
+        if (property === 'duplicate') {
+          return () => {
+            const copy = target.duplicate();
+            const connect = copy.connect.bind(copy);
+            return Object.assign(copy, {
+              connect: async () => {
+                await connect();
+                subscriberId = await copy.clientId();
+                return copy;
+              },
+            });
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const a = hubOn(observed, prefix);
+    const b = hubOn(await redis.client(), prefix);
+    const waiting = settle(a.send({ event: 'e', actor: 'A' }));
+    await a.stats();
+    const ids = await admin.hKeys(`${eventBase(prefix, 'e')}reqs`);
+    expect(subscriberId).toBeGreaterThan(0);
+    expect(await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(subscriberId)])).toBe(1);
+    const m = await b.send({ event: 'e', actor: 'B' });
+    expect(m.members.map((x) => x.actor)).toEqual(['A', 'B']);
+    expect(await waiting).toEqual({ ok: true, match: m });
+    // Its result was kept for A's instance in case the pub/sub message was missed.
+    expect(await admin.exists(resultKey(prefix, 'e', ids[0]!))).toBe(1);
   });
 
   describe('with Redis stopped and restarted', () => {
