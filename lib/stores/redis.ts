@@ -243,7 +243,8 @@ export class RedisStore implements MatcherStore {
     await this.#registering?.catch(() => undefined);
     this.#subscriber.off('ready', this.#onSubscriberReady);
     try {
-      await this.#subscriberReady;
+      // A connection that never came up (Redis away since start) is still retrying: destroy it instead.
+      await withTimeout(this.#subscriberReady, this.#timeoutMs);
       await withTimeout(this.#subscriber.close(), this.#timeoutMs);
     } catch {
       this.#subscriber.destroy();
