@@ -20,6 +20,7 @@ interface Entry {
 interface RequestClass {
   readonly key: string;
   readonly bucket: Bucket;
+  readonly family: Family;
   readonly labels: Labels;
   readonly selector: Selector;
   head: Entry | undefined;
@@ -29,10 +30,22 @@ interface RequestClass {
   selfCompatible: boolean | undefined;
 }
 
+/**
+ * The classes of one bucket that share a selector (typically many actors with one selector). Whether
+ * they accept a newcomer is one check for all of them, so a backlog of distinct actors that would
+ * turn it down costs one check, not one per actor.
+ */
+interface Family {
+  readonly key: string;
+  readonly selector: Selector;
+  readonly classes: Set<RequestClass>;
+}
+
 /** The classes of one (event, mates): only these can ever meet each other. */
 interface Bucket {
   readonly key: string;
   readonly classes: Map<string, RequestClass>;
+  readonly families: Map<string, Family>;
 }
 
 /**
@@ -109,16 +122,23 @@ export class MemoryStore implements MatcherStore {
     const bucketKey = `${req.params.mates}:${req.params.event}`;
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
-      bucket = { key: bucketKey, classes: new Map() };
+      bucket = { key: bucketKey, classes: new Map(), families: new Map() };
       this.#buckets.set(bucketKey, bucket);
     }
     let cls = bucket.classes.get(req.classKey);
     if (cls === undefined) {
+      const familyKey = selectorKeyOf(req.selector);
+      let family = bucket.families.get(familyKey);
+      if (family === undefined) {
+        family = { key: familyKey, selector: req.selector, classes: new Set() };
+        bucket.families.set(familyKey, family);
+      }
       cls = {
-        key: req.classKey, bucket, labels: req.params.labels, selector: req.selector,
+        key: req.classKey, bucket, family, labels: req.params.labels, selector: req.selector,
         head: undefined, tail: undefined, size: 0, selfCompatible: undefined,
       };
       bucket.classes.set(req.classKey, cls);
+      family.classes.add(cls);
     }
     return cls;
   }
@@ -126,10 +146,13 @@ export class MemoryStore implements MatcherStore {
   /** The oldest pending request the newcomer's class is compatible with (a class may be compatible with itself). */
   #oldestPartner(cls: RequestClass): Entry[] | undefined {
     let best: Entry | undefined;
-    for (const other of cls.bucket.classes.values()) {
-      const head = other.head;
-      if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
-      if (compatible(cls, other)) best = head;
+    for (const family of cls.bucket.families.values()) {
+      if (!family.selector.matches(cls.labels)) continue;
+      for (const other of family.classes) {
+        const head = other.head;
+        if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
+        if (cls.selector.matches(other.labels)) best = head;
+      }
     }
     return best === undefined ? undefined : [best];
   }
@@ -144,10 +167,13 @@ export class MemoryStore implements MatcherStore {
   #oldestClique(cls: RequestClass, mates: number): Entry[] | undefined {
     if (mates === 0) return [];
     const candidates: Entry[] = [];
-    for (const other of cls.bucket.classes.values()) {
-      if (other.head === undefined || !compatible(cls, other)) continue;
-      let taken = 0;
-      for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next, taken++) candidates.push(e);
+    for (const family of cls.bucket.families.values()) {
+      if (!family.selector.matches(cls.labels)) continue;
+      for (const other of family.classes) {
+        if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
+        let taken = 0;
+        for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next, taken++) candidates.push(e);
+      }
     }
     if (candidates.length < mates) return undefined;
     candidates.sort((a, b) => a.seq - b.seq);
@@ -195,6 +221,10 @@ export class MemoryStore implements MatcherStore {
   #dropClass(cls: RequestClass): void {
     const bucket = cls.bucket;
     if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
+    const family = cls.family;
+    if (family.classes.delete(cls) && family.classes.size === 0 && bucket.families.get(family.key) === family) {
+      bucket.families.delete(family.key);
+    }
     if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
   }
 
@@ -210,6 +240,11 @@ export class MemoryStore implements MatcherStore {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+/** Selectors with equal keys accept the same labels (JSON keeps values holding separators unambiguous). */
+function selectorKeyOf(selector: Selector): string {
+  return JSON.stringify(selector.requirements.map((r) => [r.key, r.operator === '==' ? '=' : r.operator, r.values]));
 }
 
 /**
