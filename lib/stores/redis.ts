@@ -150,9 +150,9 @@ export class RedisStore implements MatcherStore {
     ];
     let reply: unknown;
     try {
-      const offered = this.#run(OFFER, [eventBase(this.#prefix, event)], args);
-      const touched = this.#touch(event);
-      [reply] = await Promise.all([offered, touched]);
+      // Sent together (one round trip); only /stats depends on the index, so its failure is not the offer's.
+      const touched = this.#touch(event).catch(() => this.#touched.delete(event));
+      [reply] = await Promise.all([this.#run(OFFER, [eventBase(this.#prefix, event)], args), touched]);
     } catch (err) {
       this.#local.delete(req.id);
       throw this.#failed(err, 'offer');
