@@ -55,13 +55,13 @@ describeRedis('RedisStore failures', () => {
 
   it('keeps a live instance\'s waiters matchable across many lease periods', async () => {
     const prefix = redis.prefix();
-    const a = hubOn(await redis.client(), prefix, 90);
-    const b = hubOn(await redis.client(), prefix, 90);
+    const a = hubOn(await redis.client(), prefix, 300);
+    const b = hubOn(await redis.client(), prefix, 300);
     const waiting = settle(a.send({ event: 'e', actor: 'A' }));
     await a.stats();
     const [owner] = await owners(admin, prefix, 'e');
     const first = Number(await admin.zScore(registryKey(prefix), owner!));
-    await until(async () => Number(await admin.zScore(registryKey(prefix), owner!)) > first + 300, 'three lease periods');
+    await until(async () => Number(await admin.zScore(registryKey(prefix), owner!)) > first + 1000, 'more than three lease periods');
     const m = await b.send({ event: 'e', actor: 'B' });
     expect(m.members.map((x) => x.actor)).toEqual(['A', 'B']);
     expect(await waiting).toEqual({ ok: true, match: m });
@@ -71,8 +71,8 @@ describeRedis('RedisStore failures', () => {
     const prefix = redis.prefix();
     const dyingClient = newClient();
     await dyingClient.connect();
-    const dying = hubOn(dyingClient, prefix, 150);
-    const survivor = hubOn(await redis.client(), prefix, 150);
+    const dying = hubOn(dyingClient, prefix, 300);
+    const survivor = hubOn(await redis.client(), prefix, 600);
     const lost = settle(dying.send({ event: 'e', actor: 'A' }));
     await dying.stats();
     const [dead] = await owners(admin, prefix, 'e');
@@ -204,7 +204,7 @@ describeRedis('RedisStore failures', () => {
       await client.connect();
       const prefix = 'netsync:';
       try {
-        const hub = new Netsync({ store: new RedisStore({ client, prefix, leaseMs: 300 }) });
+        const hub = new Netsync({ store: new RedisStore({ client, prefix, leaseMs: 1000 }) });
         open.push(hub);
         const before = await Promise.all([hub.send({ event: 'e', actor: 'A' }), hub.send({ event: 'e', actor: 'B' })]);
         expect(before[0]).toEqual(before[1]);
