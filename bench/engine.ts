@@ -25,11 +25,14 @@ async function pairsPerSecond(count: number): Promise<number> {
   return count / 2 / seconds;
 }
 
-/** A hub holding `backlog` identical requests that never match anyone (selector `role=ghost`). */
-async function hubWithBacklog(backlog: number): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
+/** A hub holding `backlog` requests that never match anyone (selector `role=ghost`), of one actor or each its own. */
+async function hubWithBacklog(backlog: number, distinct = false): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
   const hub = new Netsync({ maxPending: backlog + 10_000 });
   const ghosts: Promise<unknown>[] = [];
-  for (let i = 0; i < backlog; i++) ghosts.push(hub.send({ event: 'e', actor: 'ghost', selector: 'role=ghost' }).catch(() => undefined));
+  for (let i = 0; i < backlog; i++) {
+    const actor = distinct ? `ghost${i}` : 'ghost';
+    ghosts.push(hub.send({ event: 'e', actor, selector: 'role=ghost' }).catch(() => undefined));
+  }
   await drain();
   return { hub, ghosts };
 }
@@ -44,9 +47,11 @@ async function arrivalRound(hub: Netsync, arrivals: number, round: number): Prom
 }
 
 /** Median arrival cost on an empty store and beside a backlog, measured in alternating rounds to share noise. */
-async function arrivalCosts(backlog: number, arrivals: number, rounds: number): Promise<{ empty: number; crowded: number }> {
+async function arrivalCosts(
+  backlog: number, arrivals: number, rounds: number, distinct: boolean,
+): Promise<{ empty: number; crowded: number }> {
   const empty = await hubWithBacklog(0);
-  const crowded = await hubWithBacklog(backlog);
+  const crowded = await hubWithBacklog(backlog, distinct);
   const emptyTimes: number[] = [];
   const crowdedTimes: number[] = [];
   await arrivalRound(empty.hub, arrivals, -1);
@@ -106,13 +111,18 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`netsync engine benchmark${quick ? ' (quick)' : ''}`);
-  const pairs = await pairsPerSecond(quick ? 60_000 : 400_000);
+  const pairs = await pairsPerSecond(quick ? 40_000 : 400_000);
   console.log(`pairs formed per second (hub + MemoryStore): ${Math.round(pairs).toLocaleString('en-US')}`);
 
   const backlog = 100_000;
-  const { empty, crowded } = await arrivalCosts(backlog, 5_000, quick ? 5 : 21);
-  console.log(`arrival cost, empty store: ${empty.toFixed(2)} µs (median)`);
-  console.log(`arrival cost beside ${backlog.toLocaleString('en-US')} identical never-matching waiters: ${crowded.toFixed(2)} µs (${(crowded / empty).toFixed(2)}x)`);
+  for (const distinct of [false, true]) {
+    const { empty, crowded } = await arrivalCosts(distinct && quick ? backlog / 5 : backlog, 5_000, quick ? 3 : 15, distinct);
+    const kind = distinct ? 'distinct-actor' : 'identical';
+    console.log(
+      `arrival cost beside ${(distinct && quick ? backlog / 5 : backlog).toLocaleString('en-US')} ${kind} never-matching waiters: ${crowded.toFixed(2)} µs ` +
+      `(empty store ${empty.toFixed(2)} µs, ${(crowded / empty).toFixed(2)}x; medians)`,
+    );
+  }
 
   // Heap is measured in a child with the collector exposed, away from this process's garbage.
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--heap-only', ...(quick ? ['--quick'] : [])], {
