@@ -12,6 +12,7 @@ const USAGE = `usage: npm run bench -- [http|selector|engine|redis|profile] [--q
   no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
+           (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs (the whole benchmark in under a minute)`;
 
 type Part = 'http' | MicroName | 'profile';
@@ -23,6 +24,7 @@ interface Args {
   readonly clients?: number;
   readonly seconds?: number;
   readonly cli?: string;
+  readonly backlog: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -31,6 +33,7 @@ function parseArgs(argv: readonly string[]): Args {
   let clients: number | undefined;
   let seconds: number | undefined;
   let cli: string | undefined;
+  let backlog = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -42,13 +45,14 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--clients') clients = Number(value());
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--cli') cli = path.resolve(value());
+    else if (arg === '--backlog') backlog = true;
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if ((PARTS as readonly string[]).includes(arg) && part === undefined) part = arg as Part;
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { part, quick, clients, seconds, cli };
+  return { part, quick, clients, seconds, cli, backlog };
 }
 
 async function main(): Promise<void> {
@@ -59,8 +63,8 @@ async function main(): Promise<void> {
   const options: HttpOptions = {
     quick: args.quick,
     clients: args.clients ?? 64,
-    warmupMs: args.quick ? 400 : 1500,
-    durationMs: (args.seconds ?? (args.quick ? 1.5 : 6)) * 1000,
+    warmupMs: args.quick ? 300 : 1500,
+    durationMs: (args.seconds ?? (args.quick ? 1 : 6)) * 1000,
     maxRequests: args.quick ? 100000 : 1000000,
     waiters: 10000,
     parkDeadlineMs: 90000,
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
   const programs = await buildChildPrograms();
 
   if (args.part === 'profile') {
-    await profileServer(programs, options.cli, options.durationMs, options.clients, log);
+    await profileServer(programs, options.cli, options.durationMs, options.clients, log, args.backlog ? options.waiters : 0);
     return;
   }
   let http: HttpReport | undefined;

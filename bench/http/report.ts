@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { LoadResult } from './common';
 import type { MicroResult } from './micro';
-import { mb, type HttpReport, type ScenarioRow } from './suite';
+import { baselineOf, mb, type HttpReport, type ScenarioRow } from './suite';
 
 /** One stated target, its measured value and whether it is met (never asserted). */
 export interface TargetCheck {
@@ -36,7 +36,7 @@ const find = (report: HttpReport, name: string): LoadResult | undefined => repor
 
 /** The four targets of the benchmark, checked against one run's figures. */
 export function checkTargets(report: HttpReport): TargetCheck[] {
-  const base = find(report, 'baseline');
+  const base = baselineOf(report.rows);
   const pairs = find(report, 'private pairs');
   const shared = find(report, 'shared event');
   const backlog = find(report, 'backlog');
@@ -94,9 +94,10 @@ export function renderMarkdown(input: {
 
   if (input.http) {
     const http = input.http;
-    const base = http.rows.find((r) => r.name === 'baseline')?.result;
+    const base = baselineOf(http.rows);
     push('## HTTP scenarios', '');
-    push('Ratios in parentheses are to the baseline of the same run. Server CPU is per completed request, all server processes.', '');
+    push('Ratios in parentheses are to the mean of the two baseline runs of this run (before and after the netsync');
+    push('scenarios). Server CPU is per completed request, summed over the server processes of the scenario.', '');
     push('| scenario | what | req/s | p50 ms | p99 ms | errors | server µs CPU/req |');
     push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
     for (const r of http.rows) push(row(r, base));

@@ -53,7 +53,8 @@ export interface HttpReport {
 
 type Log = (line: string) => void;
 
-interface Server {
+/** A server process the scenarios drive. */
+export interface Server {
   readonly child: Child;
   readonly port: number;
   readonly url: string;
@@ -95,7 +96,7 @@ export async function runLoad(
 }
 
 /** How many requests /stats lists whose event starts with `eventPrefix` and actor with `actorPrefix`. */
-async function waitingIn(server: Server, eventPrefix: string, actorPrefix: string): Promise<number> {
+export async function waitingIn(server: Server, eventPrefix: string, actorPrefix: string): Promise<number> {
   const res = await fetch(`${server.url}/stats`);
   if (!res.ok) throw new Error(`/stats answered ${res.status}`);
   const tree = (await res.json()) as Record<string, Record<string, Record<string, unknown>>>;
@@ -125,14 +126,14 @@ async function until(probe: () => Promise<number>, want: number, timeoutMs: numb
   return seen;
 }
 
-interface Parked {
+export interface Parked {
   readonly parker: Child;
   readonly ms: number;
   status(): Promise<{ answered: number; closed: number; failed: number; held: number }>;
 }
 
 /** Which waiters to park and how long the server may take to hold them all. */
-interface ParkPlan {
+export interface ParkPlan {
   readonly count: number;
   readonly event: string;
   readonly actors: 'distinct' | 'same';
@@ -146,7 +147,7 @@ interface ParkPlan {
  * Park never-matching waiters on `server` from a dedicated process; resolves once the server holds them
  * all, rejects (and stops the parker) if it does not within the plan's deadline.
  */
-async function park(programs: ChildPrograms, server: Server, plan: ParkPlan, held: () => Promise<number>): Promise<Parked> {
+export async function park(programs: ChildPrograms, server: Server, plan: ParkPlan, held: () => Promise<number>): Promise<Parked> {
   const t0 = Date.now();
   const { count, event, actors, eventPerWaiter } = plan;
   const parker = start(process.execPath, [programs.parker, JSON.stringify({ port: server.port, count, event, actors, eventPerWaiter })]);
@@ -224,9 +225,9 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     log(`${name.padEnd(22)} skipped: ${why}`);
   };
 
+  // The baseline runs first and again after the netsync scenarios: on a shared machine the pair shows the drift.
   const baseline = await startBaseline(programs, false);
   await measure('baseline', 'bare Express 5, `res.json({ok:true})`', 'baseline', [baseline]);
-  await baseline.child.stop();
 
   const cliPresent = existsSync(options.cli);
   let server: Server | undefined;
@@ -297,6 +298,9 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     await s.child.stop();
   }
 
+  await measure('baseline (again)', 'the same Express app, measured again after the scenarios above', 'baseline', [baseline]);
+  await baseline.child.stop();
+
   // Redis: two instances, one Redis; pairs split across them so every match crosses instances.
   const redisUp = await redisAnswers(options.redisUrl);
   if (!server) skip('Redis pairs', what.redis, 'netsync server unavailable');
@@ -320,7 +324,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     } as const;
     const parked = await park(programs, srv, plan, held);
     // RSS is read before asking /stats for the count, so the big /stats answer does not weigh on it.
-    await sleep(2000);
+    await sleep(options.quick ? 1000 : 2000);
     let loadedRss = rssBytes(srv.child.pid);
     const seen = await held();
     if (seen !== options.waiters) {
@@ -354,6 +358,15 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     if (r && r.errors > 0) notes.push(`${row.name}: ${r.errors} errors, e.g. ${r.errorSamples.join(' | ')}`);
   }
   return { rows, memory, notes, ...(memorySkipped ? { memorySkipped } : {}) };
+}
+
+/** The figures ratios are taken to: the mean of the baseline runs of the report. */
+export function baselineOf(rows: readonly ScenarioRow[]): LoadResult | undefined {
+  const runs = rows.filter((r) => r.name.startsWith('baseline') && r.result).map((r) => r.result as LoadResult);
+  const first = runs[0];
+  if (first === undefined) return undefined;
+  const mean = (pick: (r: LoadResult) => number): number => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  return { ...first, rps: mean((r) => r.rps), p50Ms: mean((r) => r.p50Ms), p99Ms: mean((r) => r.p99Ms) };
 }
 
 /** Megabytes with one decimal. */
