@@ -67,6 +67,13 @@ export class RedisClients {
     return prefix;
   }
 
+  /** The prefix made last. */
+  lastPrefix(): string {
+    const prefix = this.#prefixes[this.#prefixes.length - 1];
+    if (prefix === undefined) throw new Error('no prefix made yet');
+    return prefix;
+  }
+
   /** Delete the prefixes' keys (on the shared Redis) and close every client. */
   async cleanup(): Promise<void> {
     if (this.#prefixes.length > 0) {

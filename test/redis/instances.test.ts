@@ -148,6 +148,31 @@ describeRedis('RedisStore across instances', () => {
     expect(await a!.stats()).toEqual({});
   });
 
+  it('keeps each event\'s keys under one hash tag (one cluster slot) and global keys outside them', async () => {
+    const { hubs } = await instances(2);
+    const prefix = redis.lastPrefix();
+    const events = ['plain', 'with {braces} and spaces', 'ünïcödé'];
+    const waiting = events.flatMap((event, i) => [
+      settle(hubs[i % 2]!.send({ event, actor: 'A', mates: 2 })),
+      settle(hubs[(i + 1) % 2]!.send({ event, actor: 'B', mates: 2, labels: { k: 'v' }, selector: 'k' })),
+    ]);
+    await pendingIds(hubs);
+    const admin = await redis.client();
+    const keys: string[] = [];
+    for await (const page of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...page);
+    const tags = new Set<string>();
+    for (const key of keys) {
+      const rest = key.slice(prefix.length);
+      if (rest === 'instances' || rest === 'events' || rest.startsWith('lease:')) continue;
+      const tag = /^\{([A-Za-z0-9_-]*)\}:/.exec(rest);
+      expect([key, tag !== null]).toEqual([key, true]);
+      tags.add(Buffer.from(tag![1]!, 'base64url').toString('utf8'));
+    }
+    expect([...tags].sort()).toEqual([...events].sort());
+    await Promise.all(hubs.map((hub) => hub.close()));
+    expect((await Promise.all(waiting)).every((o) => !o.ok)).toBe(true);
+  });
+
   it('keeps the rules under 1000 concurrent sends and aborts across three instances', async () => {
     const { hubs, stores } = await instances(3);
     const next = random(20261128);
