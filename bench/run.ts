@@ -13,7 +13,8 @@ const USAGE = `usage: npm run bench -- [http|selector|engine|redis|profile] [--q
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
-  --quick: short runs (the whole benchmark in under a minute)`;
+  --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
+  --waiters: parked waiters for backlog and memory (10000); --cli: the server to drive (dist/cli.js)`;
 
 type Part = 'http' | MicroName | 'profile';
 const PARTS: readonly Part[] = ['http', ...MICRO_BENCHMARKS, 'profile'];
@@ -25,6 +26,7 @@ interface Args {
   readonly seconds?: number;
   readonly cli?: string;
   readonly backlog: boolean;
+  readonly waiters?: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -34,6 +36,7 @@ function parseArgs(argv: readonly string[]): Args {
   let seconds: number | undefined;
   let cli: string | undefined;
   let backlog = false;
+  let waiters: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -46,19 +49,21 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--cli') cli = path.resolve(value());
     else if (arg === '--backlog') backlog = true;
+    else if (arg === '--waiters') waiters = Number(value());
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if ((PARTS as readonly string[]).includes(arg) && part === undefined) part = arg as Part;
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { part, quick, clients, seconds, cli, backlog };
+  return { part, quick, clients, seconds, cli, backlog, waiters };
 }
 
 async function main(): Promise<void> {
   killChildrenOnExit();
   const args = parseArgs(process.argv.slice(2));
-  const log = (line: string): void => console.log(line);
+  const t0 = Date.now();
+  const log = (line: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const root = path.resolve(__dirname, '..');
   const options: HttpOptions = {
     quick: args.quick,
@@ -66,7 +71,7 @@ async function main(): Promise<void> {
     warmupMs: args.quick ? 300 : 1500,
     durationMs: (args.seconds ?? (args.quick ? 1 : 6)) * 1000,
     maxRequests: args.quick ? 100000 : 1000000,
-    waiters: 10000,
+    waiters: args.waiters ?? 10000,
     parkDeadlineMs: 90000,
     cli: args.cli ?? path.join(root, 'dist', 'cli.js'),
     redisUrl: process.env.NETSYNC_BENCH_REDIS ?? 'redis://127.0.0.1:6379',

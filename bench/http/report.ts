@@ -149,6 +149,9 @@ export function renderMarkdown(input: {
   push('  arrival waits briefly for the earlier to be parsed and matched.');
   push('- Memory: RSS per waiter is measured above each process\'s own idle RSS; the hold-open Express app is the floor');
   push('  (what Node and Express cost to keep a request open).');
+  push('- Profiling: `npm run bench -- profile` runs the server under `node --cpu-prof` with the private-pairs load and');
+  push('  prints self time by origin and by function (`--backlog`: the shared event beside 10,000 parked distinct-actor');
+  push('  waiters). Profiles stay in bench/.out/, which git ignores.');
   for (const n of input.http?.notes ?? []) push(`- ${n}`);
   push('');
   return out.join('\n');
