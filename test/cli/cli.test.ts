@@ -144,8 +144,13 @@ describeRedis('netsync CLI with --redis', () => {
     const two = await serve(['--log', 'json', '--redis', REDIS_URL]);
     const first = fetch(`${one.url}/event?event=${event}&actor=actor1&payload=p1`);
     await one.child.line((l) => l.includes('"pending"'));
-    const stats = (await (await fetch(`${two.url}/stats`)).json()) as Record<string, Record<string, unknown>>;
-    expect(Object.keys(stats[event] ?? {})).toEqual(['actor1']);
+    const actorsIn = async (url: string): Promise<string[]> => {
+      const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, Record<string, unknown>>;
+      return Object.keys(stats[event] ?? {});
+    };
+    // The owner's /stats waits for its offers to reach Redis; from then on every instance lists the waiter.
+    expect(await actorsIn(one.url)).toEqual(['actor1']);
+    expect(await actorsIn(two.url)).toEqual(['actor1']);
     const [a, b] = await Promise.all([first, fetch(`${two.url}/event?event=${event}&actor=actor2&payload=p2`)]);
     const expected = { actor1: 'p1', actor2: 'p2' };
     expect(((await a.json()) as { payloads: unknown }).payloads).toEqual(expected);
