@@ -162,7 +162,12 @@ export class RedisStore implements MatcherStore {
       this.#local.delete(req.id);
       throw errors.storeUnavailable('Redis answered after the offer expired');
     }
-    if (kind === 'group' && message !== undefined) this.#deliver(message);
+    if (kind === 'group' && message !== undefined) {
+      this.#deliver(message);
+    } else if (this.#instance !== instance && this.#local.delete(req.id)) {
+      // The connection failed while this offer was on its way: its waiter belongs to an abandoned id now.
+      throw errors.storeUnavailable('the connection to Redis was lost during the offer');
+    }
   }
 
   /** Withdraw a local pending request; false if a group already took it (or it is unknown here). */
@@ -187,7 +192,7 @@ export class RedisStore implements MatcherStore {
     this.#lostListeners.push(listener);
   }
 
-  /** Every live pending request of every instance, oldest event first. */
+  /** Every live pending request of every instance, oldest first. */
   async pending(): Promise<PendingSnapshot[]> {
     if (this.#closed) return [];
     try {
