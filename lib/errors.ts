@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   overloaded: 503,
   shutting_down: 503,
   store_unavailable: 503,
+  internal: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -48,6 +49,8 @@ export const errors = {
   shuttingDown: (): NetsyncError => new NetsyncError('shutting_down', 'netsync is shutting down; retry on another instance'),
   storeUnavailable: (detail: string, cause?: unknown): NetsyncError =>
     new NetsyncError('store_unavailable', `the store is unavailable: ${detail}`, { cause }),
+  /** A failure of netsync itself; its cause stays in the process, the client sees no internals. */
+  internal: (cause?: unknown): NetsyncError => new NetsyncError('internal', 'internal error', { cause }),
 };
 
 /** True for a NetsyncError (also across duplicated module copies, by shape). */

@@ -19,7 +19,9 @@ export type {
   MatcherStore, PendingRequest, PendingSnapshot, Group, GroupMember, MatchListener, LostListener,
 } from './stores/types';
 
-export { parseSelector, parseLabels, validateLabels, selectorOf, SelectorError } from './selector';
+export {
+  parseSelector, parseLabels, validateLabels, selectorOf, isValidLabelKey, isValidLabelValue, SelectorError,
+} from './selector';
 export type { Selector, Requirement, Operator, Labels } from './selector';
 
 export { NetsyncError, ERROR_STATUS, errors, isNetsyncError } from './errors';

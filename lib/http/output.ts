@@ -1,6 +1,6 @@
 // Writes answers: a match (serialised once per group and format), /stats, and errors, as JSON or YAML.
 import type { Response } from 'express';
-import { isNetsyncError } from '../errors';
+import { ERROR_STATUS, errors, isNetsyncError } from '../errors';
 import type { Match } from '../types';
 import type { Format } from './format';
 import { dumpYaml } from './yaml';
@@ -11,7 +11,7 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
 };
 
 /** What the client sees for a failure that is not a NetsyncError: no message or stack of the internals. */
-const INTERNAL_ERROR = { error: { code: 'internal', message: 'internal error' } } as const;
+const INTERNAL_ERROR = errors.internal().toJSON();
 
 /** Text of `value` in `format`. */
 export function serialize(value: unknown, format: Format): string {
@@ -59,7 +59,7 @@ export function writeError(res: Response, error: unknown, format: Format): void 
     writeText(res, error.status, format, safeSerialize(error.toJSON(), format), headers);
     return;
   }
-  writeText(res, 500, format, safeSerialize(INTERNAL_ERROR, format));
+  writeText(res, ERROR_STATUS.internal, format, safeSerialize(INTERNAL_ERROR, format));
 }
 
 function safeSerialize(value: unknown, format: Format): string {
