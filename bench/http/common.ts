@@ -63,10 +63,10 @@ export function requestPath(kind: LoadKind, client: number, eventPrefix: string)
   }
 }
 
-/** A path for a waiter that can never match: it wants a label nobody has. */
-export function ghostPath(event: string, actor: string): string {
+/** A path for a waiter that can never match: its selector (default `role=ghost`) wants a label nobody has. */
+export function ghostPath(event: string, actor: string, selector = 'role=ghost'): string {
   return `/event?event=${encodeURIComponent(event)}&actor=${encodeURIComponent(actor)}&mates=1` +
-    `&selector=${encodeURIComponent('role=ghost')}&payload=parked&timeout=600s`;
+    `&selector=${encodeURIComponent(selector)}&payload=parked&timeout=600s`;
 }
 
 /** The q-quantile (0..1) of ascending samples, nearest-rank; NaN when empty. */

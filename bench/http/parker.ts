@@ -12,6 +12,8 @@ interface ParkConfig {
   readonly actors: 'distinct' | 'same';
   /** Give waiter i the event `<event>i` instead of all sharing `event`. */
   readonly eventPerWaiter: boolean;
+  /** `same`: every waiter wants `role=ghost`; `distinct`: waiter i wants `actor=absent<i>` (a friend who never comes). */
+  readonly selectors?: 'same' | 'distinct';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ParkConfig;
@@ -23,7 +25,8 @@ let failed = 0;
 function park(i: number): Promise<void> {
   const actor = config.actors === 'same' ? 'ghost' : `ghost${i}`;
   const event = config.eventPerWaiter ? `${config.event}${i}` : config.event;
-  const request = `GET ${ghostPath(event, actor)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`;
+  const selector = config.selectors === 'distinct' ? `actor=absent${i}` : 'role=ghost';
+  const request = `GET ${ghostPath(event, actor, selector)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`;
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port: config.port });
     let settled = false;

@@ -65,7 +65,7 @@ export async function profileServer(
   durationMs: number,
   clients: number,
   log: (line: string) => void,
-  /** Instead of private pairs: the shared event beside this many parked distinct-actor waiters. */
+  /** Instead of private pairs: the shared event beside this many parked waiters, each wanting its own absent friend. */
   backlog = 0,
 ): Promise<string[]> {
   const dir = path.join(OUT_DIR, 'profile');
@@ -88,7 +88,7 @@ export async function profileServer(
   const prefix = `prof${process.pid}-`;
   const event = `${prefix}shared`;
   const parked = backlog > 0
-    ? await park(programs, server, { count: backlog, event, actors: 'distinct', eventPerWaiter: false, deadlineMs: 300000 }, () =>
+    ? await park(programs, server, { count: backlog, event, actors: 'distinct', selectors: 'distinct', eventPerWaiter: false, deadlineMs: 300000 }, () =>
       waitingIn(server, event, 'ghost'))
     : undefined;
   const kind = parked ? 'shared' : 'pairs';
@@ -98,7 +98,7 @@ export async function profileServer(
     [server],
   );
   await parked?.parker.stop();
-  log(`profiled ${parked ? `shared event beside ${backlog} distinct waiters` : 'private pairs'}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}`);
+  log(`profiled ${parked ? `shared event beside ${backlog} waiters with distinct selectors` : 'private pairs'}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}`);
   await child.stop(10000);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('the server wrote no .cpuprofile (did it exit normally?)');

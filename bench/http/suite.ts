@@ -138,6 +138,7 @@ export interface ParkPlan {
   readonly event: string;
   readonly actors: 'distinct' | 'same';
   readonly eventPerWaiter: boolean;
+  readonly selectors?: 'same' | 'distinct';
   readonly deadlineMs: number;
   /** false: resolve once every request is written, without asking the server (the caller checks later). */
   readonly confirm?: boolean;
@@ -149,8 +150,9 @@ export interface ParkPlan {
  */
 export async function park(programs: ChildPrograms, server: Server, plan: ParkPlan, held: () => Promise<number>): Promise<Parked> {
   const t0 = Date.now();
-  const { count, event, actors, eventPerWaiter } = plan;
-  const parker = start(process.execPath, [programs.parker, JSON.stringify({ port: server.port, count, event, actors, eventPerWaiter })]);
+  const { count, event, actors, eventPerWaiter, selectors } = plan;
+  const parkerConfig = { port: server.port, count, event, actors, eventPerWaiter, selectors };
+  const parker = start(process.execPath, [programs.parker, JSON.stringify(parkerConfig)]);
   try {
     await parker.nextLine((l) => l.startsWith('{"parked"'), plan.deadlineMs, 'parker');
     const seen = plan.confirm === false ? count : await until(held, count, Math.max(1000, plan.deadlineMs - (Date.now() - t0)));
@@ -244,8 +246,10 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     groups: 'groups of three, labels + set-based selectors (`kind in (player,maker),tier!=bronze`)',
     redis: 'private pairs across two instances on one Redis (2k on A, 2k+1 on B)',
   };
-  const backlogWhat = (actors: string): string =>
-    `shared event beside ${options.waiters} parked waiters (${actors} actors, \`selector=role=ghost\`)`;
+  const backlogWhat = (kind: string): string =>
+    kind === 'distinct-selector'
+      ? `shared event beside ${options.waiters} parked waiters, each with \`selector=actor=absent<i>\``
+      : `shared event beside ${options.waiters} parked waiters (${kind} actors, \`selector=role=ghost\`)`;
 
   if (!server) {
     for (const [name, w] of [
@@ -254,6 +258,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
       ['groups of three', what.groups],
       ['backlog', backlogWhat('identical')],
       ['backlog (distinct)', backlogWhat('distinct')],
+      ['backlog (own friend)', backlogWhat('distinct-selector')],
     ] as const) {
       skip(name, w, `netsync server unavailable: ${cliError}`);
     }
@@ -264,16 +269,21 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     await measure('groups of three', what.groups, 'groups', [s]);
     const event = `${prefix}shared`;
     const variants = [
-      { name: 'backlog', actors: 'same', label: 'identical', deadlineMs: 60000 },
+      { name: 'backlog', actors: 'same', selectors: 'same', label: 'identical', deadlineMs: 60000 },
       // Distinct actors make 10,000 classes; a store that scans every class per arrival takes minutes to park them.
-      { name: 'backlog (distinct)', actors: 'distinct', label: 'distinct', deadlineMs: options.quick ? 0 : options.parkDeadlineMs },
+      { name: 'backlog (distinct)', actors: 'distinct', selectors: 'same', label: 'distinct', deadlineMs: options.quick ? 0 : options.parkDeadlineMs },
+      // Each waiting for its own absent friend (`actor=absent<i>`): 10,000 distinct selectors as well.
+      {
+        name: 'backlog (own friend)', actors: 'distinct', selectors: 'distinct', label: 'distinct-selector',
+        deadlineMs: options.quick ? 0 : options.parkDeadlineMs,
+      },
     ] as const;
     for (const v of variants) {
       if (v.deadlineMs === 0) {
         skip(v.name, backlogWhat(v.label), 'not in a quick run (run the full benchmark)');
         continue;
       }
-      const plan = { count: options.waiters, event, actors: v.actors, eventPerWaiter: false, deadlineMs: v.deadlineMs };
+      const plan = { count: options.waiters, event, actors: v.actors, selectors: v.selectors, eventPerWaiter: false, deadlineMs: v.deadlineMs };
       const parked = await park(programs, s, plan, () => waitingIn(s, event, 'ghost')).catch((err: unknown) => {
         skip(v.name, backlogWhat(v.label), `parking failed: ${err instanceof Error ? err.message : String(err)}`);
         return undefined;
