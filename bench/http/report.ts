@@ -155,7 +155,8 @@ export function renderMarkdown(input: {
   push('- Pair and group latency includes waiting for the mates: the clients of one event send together, so the later');
   push('  arrival waits briefly for the earlier to be parsed and matched.');
   push('- Memory: RSS per waiter is measured above each process\'s own idle RSS; the hold-open Express app is the floor');
-  push('  (what Node and Express cost to keep a request open).');
+  push('  (what Node and Express cost to keep a request open). Each waiter there has its own actor and its own event');
+  push('  (so parking is not slowed by matching), `selector=role=ghost`, `timeout=600s` and a short payload.');
   push('- Profiling: `npm run bench -- profile` runs the server under `node --cpu-prof` with the private-pairs load and');
   push('  prints self time by origin and by function (`--backlog`: the shared event beside 10,000 parked waiters with');
   push('  distinct selectors). Profiles stay in bench/.out/, which git ignores.');
