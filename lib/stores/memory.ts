@@ -1,6 +1,6 @@
 // The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival.
 import { errors } from '../errors';
-import type { Labels, Selector } from '../selector/types';
+import type { Labels, Requirement, Selector } from '../selector/types';
 import type { Group, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
 /** Most search steps spent looking for a group of three or more for one arrival. */
@@ -38,6 +38,8 @@ interface RequestClass {
 interface Family {
   readonly key: string;
   readonly selector: Selector;
+  /** A requirement the newcomer's labels must meet for this family to accept it (`=`, `==`, `in`), if any. */
+  readonly anchor: Requirement | undefined;
   readonly classes: Set<RequestClass>;
 }
 
@@ -46,6 +48,8 @@ interface Bucket {
   readonly key: string;
   readonly classes: Map<string, RequestClass>;
   readonly families: Map<string, Family>;
+  /** Made once the bucket holds a second family (a lone family needs no index, and most buckets have one). */
+  index: FamilyIndex | undefined;
 }
 
 /**
@@ -122,7 +126,7 @@ export class MemoryStore implements MatcherStore {
     const bucketKey = `${req.params.mates}:${req.params.event}`;
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
-      bucket = { key: bucketKey, classes: new Map(), families: new Map() };
+      bucket = { key: bucketKey, classes: new Map(), families: new Map(), index: undefined };
       this.#buckets.set(bucketKey, bucket);
     }
     let cls = bucket.classes.get(req.classKey);
@@ -130,8 +134,10 @@ export class MemoryStore implements MatcherStore {
       const familyKey = selectorKeyOf(req.selector);
       let family = bucket.families.get(familyKey);
       if (family === undefined) {
-        family = { key: familyKey, selector: req.selector, classes: new Set() };
+        family = { key: familyKey, selector: req.selector, anchor: anchorOf(req.selector), classes: new Set() };
         bucket.families.set(familyKey, family);
+        if (bucket.index !== undefined) bucket.index.add(family);
+        else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
       }
       cls = {
         key: req.classKey, bucket, family, labels: req.params.labels, selector: req.selector,
@@ -143,10 +149,27 @@ export class MemoryStore implements MatcherStore {
     return cls;
   }
 
+  /**
+   * The families of the newcomer's bucket whose selector may accept its labels: all of them for a lone
+   * family, otherwise those the index finds for its labels. Any other family's selector would reject it,
+   * so leaving them out changes no result, only the cost of an arrival beside many distinct selectors.
+   */
+  #familiesFor(cls: RequestClass): Iterable<Family> {
+    const bucket = cls.bucket;
+    if (bucket.index === undefined) return bucket.families.values();
+    const found = this.#found;
+    found.length = 0;
+    bucket.index.collect(cls.labels, found);
+    return found;
+  }
+
+  /** Reused by #familiesFor: one arrival is searched at a time, and the list is read before the next. */
+  readonly #found: Family[] = [];
+
   /** The oldest pending request the newcomer's class is compatible with (a class may be compatible with itself). */
   #oldestPartner(cls: RequestClass): Entry[] | undefined {
     let best: Entry | undefined;
-    for (const family of cls.bucket.families.values()) {
+    for (const family of this.#familiesFor(cls)) {
       if (!family.selector.matches(cls.labels)) continue;
       for (const other of family.classes) {
         const head = other.head;
@@ -167,7 +190,7 @@ export class MemoryStore implements MatcherStore {
   #oldestClique(cls: RequestClass, mates: number): Entry[] | undefined {
     if (mates === 0) return [];
     const candidates: Entry[] = [];
-    for (const family of cls.bucket.families.values()) {
+    for (const family of this.#familiesFor(cls)) {
       if (!family.selector.matches(cls.labels)) continue;
       for (const other of family.classes) {
         if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
@@ -224,6 +247,7 @@ export class MemoryStore implements MatcherStore {
     const family = cls.family;
     if (family.classes.delete(cls) && family.classes.size === 0 && bucket.families.get(family.key) === family) {
       bucket.families.delete(family.key);
+      bucket.index?.remove(family);
     }
     if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
   }
@@ -239,6 +263,81 @@ export class MemoryStore implements MatcherStore {
       }
     }
     if (failure !== undefined) throw failure.error;
+  }
+}
+
+/**
+ * The requirement of `selector` that a label set must meet with one of a few values: `=`, `==` or `in`
+ * (the one with fewest values, so a family is filed under as few values as possible). Undefined when there
+ * is none (`!=`, `notin`, `exists`, `!`, `>`, `<` or the empty selector): such a family is always looked at.
+ */
+function anchorOf(selector: Selector): Requirement | undefined {
+  let anchor: Requirement | undefined;
+  for (const r of selector.requirements) {
+    if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue;
+    if (anchor === undefined || r.values.length < anchor.values.length) anchor = r;
+  }
+  return anchor;
+}
+
+/**
+ * The families of one bucket filed by their anchor: label key → value → families whose anchor accepts that
+ * value, plus the families without an anchor. A newcomer's few labels then name every family that may accept
+ * it, so an arrival beside 10,000 distinct selectors (say `actor=friend<i>`) costs a few lookups, not 10,000
+ * selector checks. A value holds one family or, when several share it, a set of them.
+ */
+class FamilyIndex {
+  readonly #anchored = new Map<string, Map<string, Family | Set<Family>>>();
+  readonly #unanchored = new Set<Family>();
+
+  /** An index of `families`. */
+  static of(families: Iterable<Family>): FamilyIndex {
+    const index = new FamilyIndex();
+    for (const family of families) index.add(family);
+    return index;
+  }
+
+  add(family: Family): void {
+    const anchor = family.anchor;
+    if (anchor === undefined) {
+      this.#unanchored.add(family);
+      return;
+    }
+    let byValue = this.#anchored.get(anchor.key);
+    if (byValue === undefined) this.#anchored.set(anchor.key, (byValue = new Map()));
+    for (const value of anchor.values) {
+      const filed = byValue.get(value);
+      if (filed === undefined) byValue.set(value, family);
+      else if (filed instanceof Set) filed.add(family);
+      else byValue.set(value, new Set([filed, family]));
+    }
+  }
+
+  remove(family: Family): void {
+    const anchor = family.anchor;
+    if (anchor === undefined) {
+      this.#unanchored.delete(family);
+      return;
+    }
+    const byValue = this.#anchored.get(anchor.key);
+    if (byValue === undefined) return;
+    for (const value of anchor.values) {
+      const filed = byValue.get(value);
+      if (filed === family || (filed instanceof Set && filed.delete(family) && filed.size === 0)) byValue.delete(value);
+    }
+    if (byValue.size === 0) this.#anchored.delete(anchor.key);
+  }
+
+  /** Appends to `out` every family that may accept `labels` (each once: a family is filed under one key). */
+  collect(labels: Labels, out: Family[]): void {
+    for (const family of this.#unanchored) out.push(family);
+    if (this.#anchored.size === 0) return;
+    for (const key of Object.keys(labels)) {
+      const filed = this.#anchored.get(key)?.get(labels[key] as string);
+      if (filed === undefined) continue;
+      if (filed instanceof Set) for (const family of filed) out.push(family);
+      else out.push(filed);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// MemoryStore costs and limits: compatibility decided once per pair of classes, empty classes forgotten, bounded group search.
+// MemoryStore costs and limits: compatibility decided once per pair of classes, only selectors that may accept an arrival checked, empty classes forgotten, bounded group search.
 import { normalizeParams } from '../../lib/params';
 import type { Selector } from '../../lib/selector/types';
 import { GROUP_SEARCH_BUDGET, MemoryStore } from '../../lib/stores/memory';
@@ -56,6 +56,55 @@ describe('MemoryStore', () => {
     const gm = request({ event: 'e', actor: 'gm', labels: { role: 'gm' }, selector: '' });
     await store.offer(gm);
     expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['player0', 'gm']]);
+  });
+
+  it('looks only at the selectors that may accept an arrival beside 10,000 distinct selectors', async () => {
+    const { store, groups } = storeWithGroups();
+    const checks = { calls: 0 };
+    for (let i = 0; i < 10_000; i++) await store.offer(request({ event: 'e', actor: `w${i}`, selector: `actor=absent${i}` }, checks));
+    let before = checks.calls;
+    await store.offer(request({ event: 'e', actor: 'stranger' }, checks));
+    // At most the stranger's own selector, against its own labels: none of the 10,000 is asked.
+    expect(checks.calls - before).toBeLessThanOrEqual(2);
+    expect(groups).toEqual([]);
+    before = checks.calls;
+    await store.offer(request({ event: 'e', actor: 'absent7345' }, checks));
+    expect(checks.calls - before).toBeLessThanOrEqual(6);
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['w7345', 'absent7345']]);
+    expect(await store.pending()).toHaveLength(10_000);
+  });
+
+  it('finds the oldest group among 2,000 distinct set-based selectors with a few checks', async () => {
+    const { store, groups } = storeWithGroups();
+    const checks = { calls: 0 };
+    for (let i = 0; i < 2000; i++) {
+      await store.offer(request({ event: 'e', actor: `w${i}`, mates: 2, selector: `actor in (friend${i},buddy${i})` }, checks));
+    }
+    let before = checks.calls;
+    await store.offer(request({ event: 'e', actor: 'friend42', mates: 2 }, checks));
+    expect(checks.calls - before).toBeLessThanOrEqual(6);
+    expect(groups).toEqual([]);
+    before = checks.calls;
+    await store.offer(request({ event: 'e', actor: 'buddy42', mates: 2 }, checks));
+    expect(checks.calls - before).toBeLessThanOrEqual(12);
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['w42', 'friend42', 'buddy42']]);
+  });
+
+  it('forgets the selector of an emptied family, anchored or not', async () => {
+    const { store } = storeWithGroups();
+    await store.offer(request({ event: 'e', actor: 'keeper', selector: 'role=keeper' }));
+    const anchoredChecks = { calls: 0 };
+    const unanchoredChecks = { calls: 0 };
+    const anchored = request({ event: 'e', actor: 'w1', selector: 'actor=friend' }, anchoredChecks);
+    const unanchored = request({ event: 'e', actor: 'w2', selector: '!friendly' }, unanchoredChecks);
+    await store.offer(anchored);
+    await store.offer(unanchored);
+    expect(await store.withdraw(anchored.id)).toBe(true);
+    expect(await store.withdraw(unanchored.id)).toBe(true);
+    const before = anchoredChecks.calls + unanchoredChecks.calls;
+    await store.offer(request({ event: 'e', actor: 'friend', selector: '' }));
+    expect(anchoredChecks.calls + unanchoredChecks.calls).toBe(before);
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(['keeper', 'friend']);
   });
 
   it('forgets a class once it is empty', async () => {
