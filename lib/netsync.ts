@@ -50,23 +50,41 @@ interface SharedClass {
   refs: number;
 }
 
+/**
+ * Receives the outcome of a send made with `waitFor`: exactly one of its methods is called, at most once,
+ * possibly before `waitFor` returns. Neither may throw.
+ */
+export interface SendSink {
+  matched(match: Match): void;
+  failed(error: unknown): void;
+}
+
+/** A send still waiting for its group. */
+export interface PendingSend {
+  /** Withdraw it at once, as an abort would: the sink's `failed` hears `reason`. No-op once settled. */
+  cancel(reason: unknown): void;
+}
+
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
-class Waiter {
-  resolve!: (match: Match) => void;
-  reject!: (error: unknown) => void;
+class Waiter implements PendingSend {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The store's `offer` while in flight, so a withdrawal reaches the store after it. */
   offering: Promise<void> | undefined = undefined;
   constructor(
     readonly owner: WaiterOwner,
     readonly req: PendingRequest,
-    readonly signal: AbortSignal | undefined,
+    readonly sink: SendSink,
     readonly timeoutMs: number,
+    readonly signal: AbortSignal | undefined,
   ) {}
 
   /** The abort listener (an object listener, so no closure per request). */
   handleEvent(): void {
     this.owner.leave(this, 'aborted', this.signal?.reason);
+  }
+
+  cancel(reason: unknown): void {
+    this.owner.leave(this, 'aborted', reason);
   }
 }
 
@@ -77,6 +95,21 @@ interface WaiterOwner {
 
 function onTimeout(waiter: Waiter): void {
   waiter.owner.leave(waiter, 'timeout', errors.timeout(waiter.timeoutMs));
+}
+
+/** A settled send needs no cancelling. */
+const SETTLED: PendingSend = { cancel: () => undefined };
+
+let waitOn: ((hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink) => PendingSend) | undefined;
+
+/**
+ * Internal to the package (the router's path): `send` without a promise or an AbortSignal per request.
+ * The outcome goes to `sink`; the returned handle cancels. Throws what `send` would reject with when the
+ * request cannot wait at all (bad params, overloaded, shutting down). Returns undefined for a hub of another
+ * copy of this package, whose private side this copy cannot reach: use its public `send` then.
+ */
+export function waitFor(hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink): PendingSend | undefined {
+  return waitOn === undefined || !Netsync.owns(hub) ? undefined : waitOn(hub, params, timeoutMs, sink);
 }
 
 /**
@@ -147,6 +180,25 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   }
 
   #send(params: SendParams, { signal, timeoutMs }: SendOptions): Promise<Match> {
+    let sink: SendSink | undefined;
+    const result = new Promise<Match>((resolve, reject) => {
+      sink = { matched: resolve, failed: reject };
+    });
+    this.#wait(params, timeoutMs, sink as SendSink, signal);
+    return result;
+  }
+
+  static {
+    waitOn = (hub, params, timeoutMs, sink) => hub.#wait(params, timeoutMs, sink, undefined);
+  }
+
+  /** Whether `hub` is a hub of this copy of the package (so its private side is reachable). */
+  static owns(hub: unknown): hub is Netsync {
+    return typeof hub === 'object' && hub !== null && #waiters in hub;
+  }
+
+  /** The one way in for `send` and `waitFor`: register a waiter and offer its request to the store. */
+  #wait(params: SendParams, timeoutMs: number | undefined, sink: SendSink, signal: AbortSignal | undefined): PendingSend {
     if (this.#closing !== undefined) throw errors.shuttingDown();
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
       throw errors.badRequest(`timeout must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
@@ -156,16 +208,13 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const id = `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
     if (normalized.params.mates === 0) {
       const { params: own, selector, classKey } = normalized;
-      return Promise.resolve(this.#alone({ id, params: own, selector, classKey, createdAt: Date.now() }));
+      sink.matched(this.#alone({ id, params: own, selector, classKey, createdAt: Date.now() }));
+      return SETTLED;
     }
     if (this.#waiters.size >= this.maxPending) throw errors.overloaded(this.maxPending);
     const req = this.#share(id, normalized);
 
-    const waiter = new Waiter(this.#owner, req, signal, timeoutMs ?? Infinity);
-    const result = new Promise<Match>((resolve, reject) => {
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-    });
+    const waiter = new Waiter(this.#owner, req, sink, timeoutMs ?? Infinity, signal);
     // Registered before the store sees the request: a store may form the group inside `offer`.
     this.#waiters.set(req.id, waiter);
     signal?.addEventListener('abort', waiter);
@@ -183,12 +232,12 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
         this.#callDone();
         if (this.#waiters.get(req.id) !== waiter) return;
         this.#release(waiter);
-        waiter.reject(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+        waiter.sink.failed(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
         this.emit('withdrawn', req, 'lost');
       },
     );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
-    return result;
+    return waiter;
   }
 
   /** The store's offer, as a promise even if the store throws. */
@@ -261,7 +310,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const error = errors.shuttingDown();
     for (const waiter of [...this.#waiters.values()]) {
       this.#release(waiter);
-      waiter.reject(error);
+      waiter.sink.failed(error);
       this.emit('withdrawn', waiter.req, 'closed');
     }
     await this.#settled();
@@ -272,7 +321,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   #leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void {
     if (this.#waiters.get(waiter.req.id) !== waiter) return;
     this.#release(waiter);
-    waiter.reject(error);
+    waiter.sink.failed(error);
     this.emit('withdrawn', waiter.req, reason);
     const id = waiter.req.id;
     // A false answer means a group already took it: that group still settles the others; this caller is gone.
@@ -290,7 +339,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       if (waiter === undefined) continue;
       match ??= matchOf(group);
       this.#release(waiter);
-      waiter.resolve(match);
+      waiter.sink.matched(match);
     }
     if (match !== undefined) this.emit('match', group, match);
   }
@@ -300,7 +349,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       const waiter = this.#waiters.get(id);
       if (waiter === undefined) continue;
       this.#release(waiter);
-      waiter.reject(error);
+      waiter.sink.failed(error);
       this.emit('withdrawn', waiter.req, 'lost');
     }
   }

@@ -142,14 +142,61 @@ function labelStrings(map: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-function selectorField(value: unknown, actor: string): { selector: Selector; text: string } {
+/**
+ * Most compiled selectors kept for reuse, by selector text and by actor for the default selector.
+ * Selectors are immutable, so requests with the same text share one: parsing is skipped, and a backlog of
+ * alike waiters holds one selector instead of one each.
+ */
+export const SELECTOR_CACHE_SIZE = 1000;
+
+/** A map that forgets its oldest entry past `limit` entries. */
+export class BoundedCache<K, V> {
+  readonly #entries = new Map<K, V>();
+  constructor(readonly limit: number) {}
+
+  get(key: K): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.#entries.size >= this.limit) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, value);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** A compiled selector with the text `params.selector` shows for it. */
+interface SelectorField {
+  readonly selector: Selector;
+  readonly text: string;
+}
+
+const parsedSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
+const defaultSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
+
+function selectorField(value: unknown, actor: string): SelectorField {
   if (value === undefined) {
-    // Built, not parsed: an actor name may hold characters the selector grammar does not allow.
-    return { selector: selectorOf([{ key: 'actor', operator: '!=', values: [actor] }]), text: `actor != ${actor}` };
+    let field = defaultSelectors.get(actor);
+    if (field === undefined) {
+      const name = ownCopy(actor);
+      // Built, not parsed: an actor name may hold characters the selector grammar does not allow.
+      field = { selector: selectorOf([{ key: 'actor', operator: '!=', values: [name] }]), text: `actor != ${name}` };
+      defaultSelectors.set(name, field);
+    }
+    return field;
   }
   if (typeof value !== 'string') throw errors.badRequest('selector must be a string');
+  let field = parsedSelectors.get(value);
+  if (field !== undefined) return field;
   try {
-    return { selector: parseSelector(value), text: value };
+    const text = ownCopy(value);
+    field = { selector: parseSelector(text), text };
   } catch (err) {
     if (err instanceof SelectorError) {
       const detail = /position|\bat \d+$/.test(err.message) ? err.message : `${err.message} at position ${err.position}`;
@@ -157,6 +204,16 @@ function selectorField(value: unknown, actor: string): { selector: Selector; tex
     }
     throw err;
   }
+  parsedSelectors.set(field.text, field);
+  return field;
+}
+
+/**
+ * A string that holds only its own characters: a name decoded from a YAML body may be a slice that keeps
+ * the whole body alive, which a cache entry must not do.
+ */
+function ownCopy(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 function describe(value: unknown): string {

@@ -40,12 +40,14 @@ export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
   if (settings.log !== undefined) attachLogger(hub, settings.log);
 
   const router = Router();
-  // The body is read as text whatever its type, so `?input=` can overrule Content-Type; a body the host
-  // already parsed is left as it is.
   const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8' });
-  const onError = errorHandler(settings.limitLabel);
-  const limits = { maxWaitMs: settings.maxWaitMs, parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes };
-  router.all('/event', allowMethods('GET', 'POST'), readBody, eventHandler(hub, limits), onError);
-  if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), onError);
+  // One route step for /event: each further step costs a pass through the router's dispatch per request.
+  router.all('/event', eventHandler(hub, {
+    readBody,
+    limitLabel: settings.limitLabel,
+    maxWaitMs: settings.maxWaitMs,
+    parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes,
+  }));
+  if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), errorHandler(settings.limitLabel));
   return Object.assign(router, { hub });
 }

@@ -1,8 +1,9 @@
 // The request handlers of the router's two routes, and the error handler both routes end with.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { errors, isNetsyncError } from '../errors';
-import type { Netsync } from '../netsync';
-import type { SendParams } from '../types';
+import { waitFor, type Netsync, type PendingSend, type SendSink } from '../netsync';
+import type { Match, SendParams } from '../types';
+import type { Format } from './format';
 import { MatchSerializer, serialize, writeError, writeText } from './output';
 import { outputForError, readEventRequest, readStatsOutput, type EventRequest, type RequestLimits } from './request';
 
@@ -13,37 +14,131 @@ export function allowMethods(...methods: string[]): RequestHandler {
   };
 }
 
-/** `GET|POST /event`: decode, wait for the group, answer every member with the group's one text. */
-export function eventHandler(hub: Netsync, limits: RequestLimits): RequestHandler {
+/** The router's own body reader (body-parser's text parser), called only for a request that has a body. */
+export type BodyReader = (req: Request, res: Response, next: (error?: unknown) => void) => void;
+
+/** What the /event route needs besides the hub. */
+export interface EventRouteSettings extends RequestLimits {
+  readonly readBody: BodyReader;
+  /** The limit as the operator wrote it, for `too_large` messages. */
+  readonly limitLabel: string;
+}
+
+/**
+ * `GET|POST /event` as one route step: the method gate, the body (read only when there is one), decoding,
+ * the wait for the group, and errors. Every member of a group is answered with the group's one text.
+ */
+export function eventHandler(hub: Netsync, settings: EventRouteSettings): RequestHandler {
   const serializer = new MatchSerializer();
-  return function netsyncEvent(req: Request, res: Response): void {
+  const { readBody, limitLabel } = settings;
+  const answer = (req: Request, res: Response): void => {
     let request: EventRequest;
     try {
-      request = readEventRequest(req, limits);
+      request = readEventRequest(req, settings);
     } catch (error) {
       writeError(res, error, outputForError(req));
       return;
     }
-    const { fields, timeoutMs, output } = request;
-    // A client that goes away withdraws its request at once (DESIGN §3 rule 5).
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort();
-    };
-    res.once('close', onClose);
-    if (res.destroyed || req.socket.destroyed) controller.abort();
-    // normalizeParams (inside send) checks the decoded fields; SendParams documents that they may still be raw.
-    const params = fields as unknown as SendParams;
-    send(hub, params, { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
-      .then(
-        (match) => writeText(res, 200, output, serializer.text(match, output)),
-        (error: unknown) => {
-          if (!controller.signal.aborted) writeError(res, error, output);
-        },
-      )
-      .catch((error: unknown) => writeError(res, error, output))
-      .finally(() => res.off('close', onClose));
+    // A client gone before its request was read never waits (DESIGN §3 rule 5).
+    if (res.destroyed || req.socket.destroyed) return;
+    const exchange = new Exchange(res, request.output, serializer);
+    // normalizeParams (inside the hub) checks the decoded fields; SendParams documents that they may still be raw.
+    exchange.start(hub, request.fields as unknown as SendParams, request.timeoutMs);
   };
+  return function netsyncEvent(req: Request, res: Response, next: NextFunction): void {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      next('route');
+      return;
+    }
+    if (!hasBody(req)) {
+      answer(req, res);
+      return;
+    }
+    // The body is read as text whatever its type, so `?input=` can overrule Content-Type; a body the host
+    // already parsed is left as it is.
+    readBody(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) answer(req, res);
+      else writeError(res, fromBodyParser(error, limitLabel), outputForError(req));
+    });
+  };
+}
+
+/**
+ * Whether the request carries a body to read: a positive Content-Length or any Transfer-Encoding. Without
+ * one, body-parser would only conclude the same; a body the host parsed is already on `req.body`.
+ */
+function hasBody(req: Request): boolean {
+  const { headers } = req;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/** Why a waiter is withdrawn when its client goes away; nobody is left to read it. */
+const CLIENT_GONE = errors.internal();
+
+/**
+ * One /event request while it waits: the sink of its send, and what withdraws it when the client goes
+ * away (DESIGN §3 rule 5). One object and one listener per request, no promise chain.
+ */
+class Exchange implements SendSink {
+  #pending: PendingSend | undefined;
+  #settled = false;
+
+  constructor(
+    private readonly res: Response,
+    private readonly output: Format,
+    private readonly serializer: MatchSerializer,
+  ) {}
+
+  start(hub: Netsync, params: SendParams, timeoutMs: number | undefined): void {
+    try {
+      this.#pending = waitFor(hub, params, timeoutMs, this) ?? sendThroughPublicApi(hub, params, timeoutMs, this);
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    if (!this.#settled) this.res.on('close', () => this.#gone());
+  }
+
+  matched(match: Match): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    try {
+      writeText(this.res, 200, this.output, this.serializer.text(match, this.output));
+    } catch (error) {
+      writeError(this.res, error, this.output);
+    }
+  }
+
+  failed(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    writeError(this.res, error, this.output);
+  }
+
+  #gone(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#pending?.cancel(CLIENT_GONE);
+  }
+}
+
+/**
+ * A hub of another copy of this package (its ESM or CommonJS build) is driven through its public API,
+ * with an AbortSignal to withdraw.
+ */
+function sendThroughPublicApi(hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink): PendingSend {
+  const controller = new AbortController();
+  let sending: Promise<Match>;
+  try {
+    sending = hub.send(params, { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  } catch (error) {
+    // A hub that throws instead of rejecting must still not take the process down.
+    sending = Promise.reject(error);
+  }
+  sending.then((match) => sink.matched(match), (error: unknown) => sink.failed(error));
+  return { cancel: (reason) => controller.abort(reason) };
 }
 
 /** `GET /stats`: the pending requests of every instance sharing the hub's store. */
@@ -80,13 +175,4 @@ function fromBodyParser(error: unknown, limitLabel: string): unknown {
   // body-parser tags each of its errors with a type: aborted or short bodies, unknown charsets or encodings.
   if (typeof type === 'string') return errors.badRequest(`cannot read the body: ${(error as Error).message}`);
   return error;
-}
-
-function send(hub: Netsync, params: SendParams, options: { signal: AbortSignal; timeoutMs?: number }): Promise<Awaited<ReturnType<Netsync['send']>>> {
-  try {
-    return hub.send(params, options);
-  } catch (error) {
-    // A hub that throws instead of rejecting must still not take the process down.
-    return Promise.reject(error);
-  }
 }

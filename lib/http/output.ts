@@ -40,12 +40,14 @@ export class MatchSerializer {
 /** Send `text` with `status`, unless the client is gone or an answer already started. */
 export function writeText(res: Response, status: number, format: Format, text: string, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed || res.writableEnded) return;
-  res.statusCode = status;
-  res.setHeader('Content-Type', CONTENT_TYPE[format]);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  // Answers of a rendezvous are never reusable, even for GET.
-  res.setHeader('Cache-Control', 'no-store');
-  if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  // One writeHead call rather than a setHeader per field. Answers of a rendezvous are never reusable, even for GET.
+  const fields: Record<string, string | number> = {
+    'Content-Type': CONTENT_TYPE[format],
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  };
+  if (headers !== undefined) Object.assign(fields, headers);
+  res.writeHead(status, fields);
   res.end(text);
 }
 
