@@ -25,13 +25,20 @@ async function pairsPerSecond(count: number): Promise<number> {
   return count / 2 / seconds;
 }
 
-/** A hub holding `backlog` requests that never match anyone (selector `role=ghost`), of one actor or each its own. */
-async function hubWithBacklog(backlog: number, distinct = false): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
+/** How the never-matching backlog is made up: one request repeated, distinct actors, or distinct selectors too. */
+type BacklogKind = 'identical' | 'distinct-actor' | 'distinct-selector';
+
+/**
+ * A hub holding `backlog` requests that never match anyone: `selector=role=ghost` of one actor or each its own,
+ * or each its own actor waiting for its own absent friend (`selector=actor=absent<i>`).
+ */
+async function hubWithBacklog(backlog: number, kind: BacklogKind = 'identical'): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
   const hub = new Netsync({ maxPending: backlog + 10_000 });
   const ghosts: Promise<unknown>[] = [];
   for (let i = 0; i < backlog; i++) {
-    const actor = distinct ? `ghost${i}` : 'ghost';
-    ghosts.push(hub.send({ event: 'e', actor, selector: 'role=ghost' }).catch(() => undefined));
+    const actor = kind === 'identical' ? 'ghost' : `ghost${i}`;
+    const selector = kind === 'distinct-selector' ? `actor=absent${i}` : 'role=ghost';
+    ghosts.push(hub.send({ event: 'e', actor, selector }).catch(() => undefined));
   }
   await drain();
   return { hub, ghosts };
@@ -48,10 +55,10 @@ async function arrivalRound(hub: Netsync, arrivals: number, round: number): Prom
 
 /** Median arrival cost on an empty store and beside a backlog, measured in alternating rounds to share noise. */
 async function arrivalCosts(
-  backlog: number, arrivals: number, rounds: number, distinct: boolean,
+  backlog: number, arrivals: number, rounds: number, kind: BacklogKind,
 ): Promise<{ empty: number; crowded: number }> {
   const empty = await hubWithBacklog(0);
-  const crowded = await hubWithBacklog(backlog, distinct);
+  const crowded = await hubWithBacklog(backlog, kind);
   const emptyTimes: number[] = [];
   const crowdedTimes: number[] = [];
   await arrivalRound(empty.hub, arrivals, -1);
@@ -73,7 +80,7 @@ function median(values: number[]): number {
 }
 
 /** Heap bytes per pending hub send (needs --expose-gc). */
-async function heapPerPending(count: number, distinctActors: boolean): Promise<number> {
+async function heapPerPending(count: number, kind: BacklogKind): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const hub = new Netsync({ maxPending: count + 1 });
@@ -83,8 +90,9 @@ async function heapPerPending(count: number, distinctActors: boolean): Promise<n
   const before = process.memoryUsage().heapUsed;
   const sends: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
-    const actor = distinctActors ? `actor${i}` : 'ghost';
-    sends.push(hub.send({ event: 'e', actor, selector: 'role=ghost' }).catch(() => undefined));
+    const actor = kind === 'identical' ? 'ghost' : `actor${i}`;
+    const selector = kind === 'distinct-selector' ? `actor=absent${i}` : 'role=ghost';
+    sends.push(hub.send({ event: 'e', actor, selector }).catch(() => undefined));
   }
   await drain();
   gc();
@@ -96,13 +104,15 @@ async function heapPerPending(count: number, distinctActors: boolean): Promise<n
 }
 
 async function heapReport(): Promise<void> {
-  const identical = 100_000;
-  // Each distinct actor is a class of its own, and an arrival visits every class of its event: fewer of them.
+  const identical = quick ? 20_000 : 100_000;
+  // Each distinct actor is a class of its own (and each distinct selector a family of its own): fewer of them.
   const distinct = quick ? 10_000 : 20_000;
-  const perIdentical = await heapPerPending(identical, false);
-  const perDistinct = await heapPerPending(distinct, true);
+  const perIdentical = await heapPerPending(identical, 'identical');
+  const perDistinct = await heapPerPending(distinct, 'distinct-actor');
+  const perSelector = await heapPerPending(distinct, 'distinct-selector');
   console.log(`heap per pending request (${identical.toLocaleString('en-US')} identical requests): ${perIdentical.toFixed(0)} bytes`);
   console.log(`heap per pending request (${distinct.toLocaleString('en-US')} distinct actors): ${perDistinct.toFixed(0)} bytes`);
+  console.log(`heap per pending request (${distinct.toLocaleString('en-US')} distinct actors and selectors): ${perSelector.toFixed(0)} bytes`);
 }
 
 async function main(): Promise<void> {
@@ -111,15 +121,14 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`netsync engine benchmark${quick ? ' (quick)' : ''}`);
-  const pairs = await pairsPerSecond(quick ? 40_000 : 400_000);
+  const pairs = await pairsPerSecond(quick ? 20_000 : 400_000);
   console.log(`pairs formed per second (hub + MemoryStore): ${Math.round(pairs).toLocaleString('en-US')}`);
 
-  const backlog = 100_000;
-  for (const distinct of [false, true]) {
-    const { empty, crowded } = await arrivalCosts(distinct && quick ? backlog / 5 : backlog, 5_000, quick ? 3 : 15, distinct);
-    const kind = distinct ? 'distinct-actor' : 'identical';
+  const backlog = quick ? 20_000 : 100_000;
+  for (const kind of ['identical', 'distinct-actor', 'distinct-selector'] as const) {
+    const { empty, crowded } = await arrivalCosts(backlog, quick ? 2_000 : 5_000, quick ? 3 : 15, kind);
     console.log(
-      `arrival cost beside ${(distinct && quick ? backlog / 5 : backlog).toLocaleString('en-US')} ${kind} never-matching waiters: ${crowded.toFixed(2)} µs ` +
+      `arrival cost beside ${backlog.toLocaleString('en-US')} ${kind} never-matching waiters: ${crowded.toFixed(2)} µs ` +
       `(empty store ${empty.toFixed(2)} µs, ${(crowded / empty).toFixed(2)}x; medians)`,
     );
   }

@@ -12,8 +12,8 @@ const quick = process.argv.includes('--quick');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Pair loops running at once; each loop's two members alternate between the two hubs. */
 const LOOPS = 64;
-const WARMUP_MS = quick ? 300 : 1000;
-const MEASURE_MS = quick ? 1000 : 4000;
+const WARMUP_MS = quick ? 200 : 1000;
+const MEASURE_MS = quick ? 500 : 4000;
 
 interface Result {
   readonly pairs: number;
