@@ -41,6 +41,8 @@ interface Family {
   /** A requirement the newcomer's labels must meet for this family to accept it (`=`, `==`, `in`), if any. */
   readonly anchor: Requirement | undefined;
   readonly classes: Set<RequestClass>;
+  /** The classes by their labels, made once the family holds a second class (see #classesFor). */
+  byLabel: ValueIndex<RequestClass> | undefined;
 }
 
 /** The classes of one (event, mates): only these can ever meet each other. */
@@ -134,7 +136,7 @@ export class MemoryStore implements MatcherStore {
       const familyKey = selectorKeyOf(req.selector);
       let family = bucket.families.get(familyKey);
       if (family === undefined) {
-        family = { key: familyKey, selector: req.selector, anchor: anchorOf(req.selector), classes: new Set() };
+        family = { key: familyKey, selector: req.selector, anchor: anchorOf(req.selector), classes: new Set(), byLabel: undefined };
         bucket.families.set(familyKey, family);
         if (bucket.index !== undefined) bucket.index.add(family);
         else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
@@ -145,6 +147,11 @@ export class MemoryStore implements MatcherStore {
       };
       bucket.classes.set(req.classKey, cls);
       family.classes.add(cls);
+      if (family.byLabel !== undefined) fileByLabels(family.byLabel, cls);
+      else if (family.classes.size > 1) {
+        family.byLabel = new ValueIndex();
+        for (const member of family.classes) fileByLabels(family.byLabel, member);
+      }
     }
     return cls;
   }
@@ -166,12 +173,30 @@ export class MemoryStore implements MatcherStore {
   /** Reused by #familiesFor: one arrival is searched at a time, and the list is read before the next. */
   readonly #found: Family[] = [];
 
+  /**
+   * The classes of `family` whose labels the newcomer's selector may accept: all of them, unless the
+   * newcomer requires a label value (its anchor) and the family has its classes filed by label; then only
+   * the classes with one of those values. The others would be rejected by that requirement, so a newcomer
+   * that wants one particular actor among 10,000 sharing a selector looks at one class, not 10,000.
+   */
+  #classesFor(family: Family, newcomer: RequestClass): Iterable<RequestClass> {
+    const anchor = newcomer.family.anchor;
+    if (family.byLabel === undefined || anchor === undefined) return family.classes;
+    const found = this.#foundClasses;
+    found.length = 0;
+    for (const value of anchor.values) family.byLabel.collect(anchor.key, value, found);
+    return found;
+  }
+
+  /** Reused by #classesFor, read to the end before the next family is asked for. */
+  readonly #foundClasses: RequestClass[] = [];
+
   /** The oldest pending request the newcomer's class is compatible with (a class may be compatible with itself). */
   #oldestPartner(cls: RequestClass): Entry[] | undefined {
     let best: Entry | undefined;
     for (const family of this.#familiesFor(cls)) {
       if (!family.selector.matches(cls.labels)) continue;
-      for (const other of family.classes) {
+      for (const other of this.#classesFor(family, cls)) {
         const head = other.head;
         if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
         if (cls.selector.matches(other.labels)) best = head;
@@ -192,7 +217,7 @@ export class MemoryStore implements MatcherStore {
     const candidates: Entry[] = [];
     for (const family of this.#familiesFor(cls)) {
       if (!family.selector.matches(cls.labels)) continue;
-      for (const other of family.classes) {
+      for (const other of this.#classesFor(family, cls)) {
         if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
         let taken = 0;
         for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next, taken++) candidates.push(e);
@@ -245,7 +270,8 @@ export class MemoryStore implements MatcherStore {
     const bucket = cls.bucket;
     if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
     const family = cls.family;
-    if (family.classes.delete(cls) && family.classes.size === 0 && bucket.families.get(family.key) === family) {
+    if (family.classes.delete(cls) && family.byLabel !== undefined) unfileByLabels(family.byLabel, cls);
+    if (family.classes.size === 0 && bucket.families.get(family.key) === family) {
       bucket.families.delete(family.key);
       bucket.index?.remove(family);
     }
@@ -281,13 +307,59 @@ function anchorOf(selector: Selector): Requirement | undefined {
 }
 
 /**
+ * Items filed under (label key, value) pairs: key → value → the item or, when several share the pair, a set of
+ * them (most pairs name one item, and a set per item would cost more than the item). Pairs left empty are dropped.
+ */
+class ValueIndex<T extends object> {
+  readonly #byKey = new Map<string, Map<string, T | Set<T>>>();
+
+  get empty(): boolean {
+    return this.#byKey.size === 0;
+  }
+
+  add(key: string, value: string, item: T): void {
+    let byValue = this.#byKey.get(key);
+    if (byValue === undefined) this.#byKey.set(key, (byValue = new Map()));
+    const filed = byValue.get(value);
+    if (filed === undefined) byValue.set(value, item);
+    else if (filed instanceof Set) filed.add(item);
+    else if (filed !== item) byValue.set(value, new Set([filed, item]));
+  }
+
+  remove(key: string, value: string, item: T): void {
+    const byValue = this.#byKey.get(key);
+    if (byValue === undefined) return;
+    const filed = byValue.get(value);
+    if (filed === item || (filed instanceof Set && filed.delete(item) && filed.size === 0)) byValue.delete(value);
+    if (byValue.size === 0) this.#byKey.delete(key);
+  }
+
+  /** Appends to `out` the items filed under (key, value). */
+  collect(key: string, value: string, out: T[]): void {
+    const filed = this.#byKey.get(key)?.get(value);
+    if (filed === undefined) return;
+    if (filed instanceof Set) for (const item of filed) out.push(item);
+    else out.push(filed);
+  }
+}
+
+/** Files `cls` under each of its labels. */
+function fileByLabels(index: ValueIndex<RequestClass>, cls: RequestClass): void {
+  for (const key of Object.keys(cls.labels)) index.add(key, cls.labels[key] as string, cls);
+}
+
+function unfileByLabels(index: ValueIndex<RequestClass>, cls: RequestClass): void {
+  for (const key of Object.keys(cls.labels)) index.remove(key, cls.labels[key] as string, cls);
+}
+
+/**
  * The families of one bucket filed by their anchor: label key → value → families whose anchor accepts that
  * value, plus the families without an anchor. A newcomer's few labels then name every family that may accept
  * it, so an arrival beside 10,000 distinct selectors (say `actor=friend<i>`) costs a few lookups, not 10,000
- * selector checks. A value holds one family or, when several share it, a set of them.
+ * selector checks.
  */
 class FamilyIndex {
-  readonly #anchored = new Map<string, Map<string, Family | Set<Family>>>();
+  readonly #anchored = new ValueIndex<Family>();
   readonly #unanchored = new Set<Family>();
 
   /** An index of `families`. */
@@ -299,45 +371,21 @@ class FamilyIndex {
 
   add(family: Family): void {
     const anchor = family.anchor;
-    if (anchor === undefined) {
-      this.#unanchored.add(family);
-      return;
-    }
-    let byValue = this.#anchored.get(anchor.key);
-    if (byValue === undefined) this.#anchored.set(anchor.key, (byValue = new Map()));
-    for (const value of anchor.values) {
-      const filed = byValue.get(value);
-      if (filed === undefined) byValue.set(value, family);
-      else if (filed instanceof Set) filed.add(family);
-      else byValue.set(value, new Set([filed, family]));
-    }
+    if (anchor === undefined) this.#unanchored.add(family);
+    else for (const value of anchor.values) this.#anchored.add(anchor.key, value, family);
   }
 
   remove(family: Family): void {
     const anchor = family.anchor;
-    if (anchor === undefined) {
-      this.#unanchored.delete(family);
-      return;
-    }
-    const byValue = this.#anchored.get(anchor.key);
-    if (byValue === undefined) return;
-    for (const value of anchor.values) {
-      const filed = byValue.get(value);
-      if (filed === family || (filed instanceof Set && filed.delete(family) && filed.size === 0)) byValue.delete(value);
-    }
-    if (byValue.size === 0) this.#anchored.delete(anchor.key);
+    if (anchor === undefined) this.#unanchored.delete(family);
+    else for (const value of anchor.values) this.#anchored.remove(anchor.key, value, family);
   }
 
   /** Appends to `out` every family that may accept `labels` (each once: a family is filed under one key). */
   collect(labels: Labels, out: Family[]): void {
     for (const family of this.#unanchored) out.push(family);
-    if (this.#anchored.size === 0) return;
-    for (const key of Object.keys(labels)) {
-      const filed = this.#anchored.get(key)?.get(labels[key] as string);
-      if (filed === undefined) continue;
-      if (filed instanceof Set) for (const family of filed) out.push(family);
-      else out.push(filed);
-    }
+    if (this.#anchored.empty) return;
+    for (const key of Object.keys(labels)) this.#anchored.collect(key, labels[key] as string, out);
   }
 }
 

@@ -90,6 +90,22 @@ describe('MemoryStore', () => {
     expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['w42', 'friend42', 'buddy42']]);
   });
 
+  it('looks only at the wanted actor among 10,000 sharing one selector', async () => {
+    const { store, groups } = storeWithGroups();
+    for (let i = 0; i < 10_000; i++) {
+      await store.offer(request({ event: 'e', actor: `p${i}`, labels: { kind: 'player' }, selector: 'role=gm' }));
+    }
+    const checks = { calls: 0 };
+    await store.offer(request({ event: 'e', actor: 'gm1', labels: { role: 'gm' }, selector: 'actor=nobody' }, checks));
+    expect(checks.calls).toBeLessThanOrEqual(2);
+    expect(groups).toEqual([]);
+    checks.calls = 0;
+    await store.offer(request({ event: 'e', actor: 'gm2', labels: { role: 'gm' }, selector: 'actor in (p6001,p9000)' }, checks));
+    expect(checks.calls).toBeLessThanOrEqual(4);
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['p6001', 'gm2']]);
+    expect(await store.pending()).toHaveLength(10_000);
+  });
+
   it('forgets the selector of an emptied family, anchored or not', async () => {
     const { store } = storeWithGroups();
     await store.offer(request({ event: 'e', actor: 'keeper', selector: 'role=keeper' }));
@@ -105,6 +121,16 @@ describe('MemoryStore', () => {
     await store.offer(request({ event: 'e', actor: 'friend', selector: '' }));
     expect(anchoredChecks.calls + unanchoredChecks.calls).toBe(before);
     expect((await store.pending()).map((p) => p.params.actor)).toEqual(['keeper', 'friend']);
+  });
+
+  it('never matches a withdrawn class of a family that files its classes by label', async () => {
+    const { store, groups } = storeWithGroups();
+    const players = ['p0', 'p1', 'p2'].map((actor) => request({ event: 'e', actor, labels: { kind: 'player' }, selector: 'role=gm' }));
+    for (const player of players) await store.offer(player);
+    expect(await store.withdraw(players[1]?.id ?? '')).toBe(true);
+    await store.offer(request({ event: 'e', actor: 'gm', labels: { role: 'gm' }, selector: 'actor in (p1,p2)' }));
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['p2', 'gm']]);
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(['p0']);
   });
 
   it('forgets a class once it is empty', async () => {
