@@ -175,7 +175,9 @@ export function renderMarkdown(input: {
   push('  selector checks instead of 10,000 (the *own friend* row was 0.04× of the shared event before, p50 385 ms). The');
   push('  groups formed are the same as before (oldest compatible first, the same group candidates), checked against a');
   push('  brute-force model; an event with a single family keeps no index, so waiters in events of their own cost nothing');
-  push('  more.');
+  push('  more. The other way round, a family of two or more classes files them by label, so a newcomer that requires a');
+  push('  label value (`actor=p7` among 10,000 players waiting for `role=gm`) checks only the classes with that value;');
+  push('  this costs about 50 bytes of heap per class in such families (bench/engine.ts).');
   for (const n of input.http?.notes ?? []) push(`- ${n}`);
   push('');
   return out.join('\n');
