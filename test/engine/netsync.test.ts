@@ -1,6 +1,6 @@
 // The hub beyond the store contract: options, lifecycle events, limits, asynchronous and failing stores.
 import { isNetsyncError, NetsyncError } from '../../lib/errors';
-import { Netsync } from '../../lib/netsync';
+import { Netsync, waitFor, type SendSink } from '../../lib/netsync';
 import { MemoryStore } from '../../lib/stores/memory';
 import type { MatcherStore } from '../../lib/stores/types';
 import type { Match } from '../../lib/types';
@@ -271,5 +271,94 @@ describe('Netsync.stats and close', () => {
     await first;
     expect(hub.closed).toBe(true);
     expect(store.calls).toEqual(['close']);
+  });
+});
+
+describe('waitFor (the router\'s way in)', () => {
+  /** A sink that records what it hears, in order. */
+  function recorder(): SendSink & { heard: Array<['matched', Match] | ['failed', unknown]> } {
+    const heard: Array<['matched', Match] | ['failed', unknown]> = [];
+    return {
+      heard,
+      matched: (match) => heard.push(['matched', match]),
+      failed: (error) => heard.push(['failed', error]),
+    };
+  }
+
+  it('delivers the group to each member\'s sink, the same Match as a promise send gets', async () => {
+    const hub = hubOf();
+    const a = recorder();
+    expect(waitFor(hub, { event: 'e', actor: 'a', payload: 1 }, undefined, a)).toBeDefined();
+    expect(hub.pendingCount).toBe(1);
+    const b = await hub.send({ event: 'e', actor: 'b', payload: 2 });
+    expect(a.heard).toEqual([['matched', b]]);
+    expect(a.heard[0]?.[1]).toBe(b);
+    expect(hub.pendingCount).toBe(0);
+  });
+
+  it('answers mates 0 before it returns', () => {
+    const hub = hubOf();
+    const sink = recorder();
+    waitFor(hub, { event: 'e', actor: 'a', payload: 'p', mates: 0 }, undefined, sink);
+    expect(sink.heard).toEqual([['matched', { payloads: { a: 'p' }, members: [{ actor: 'a', payload: 'p', labels: { actor: 'a' } }] }]]);
+  });
+
+  it('cancel withdraws at once, tells the sink once, and the request never matches', async () => {
+    const hub = hubOf();
+    const sink = recorder();
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor}:${reason}`));
+    const pending = waitFor(hub, { event: 'e', actor: 'a' }, undefined, sink);
+    const reason = new Error('client gone');
+    pending?.cancel(reason);
+    pending?.cancel(new Error('again'));
+    expect(sink.heard).toEqual([['failed', reason]]);
+    expect(withdrawn).toEqual(['a:aborted']);
+    expect(hub.pendingCount).toBe(0);
+    expect(await hub.stats()).toEqual({});
+    // b must now wait: a is gone.
+    const b = hub.send({ event: 'e', actor: 'b' }, { timeoutMs: 10 });
+    expect(await codeOf(b)).toBe('timeout');
+  });
+
+  it('reports a timeout to the sink', async () => {
+    const hub = hubOf();
+    let failed!: (error: unknown) => void;
+    const outcome = new Promise<unknown>((resolve) => {
+      failed = resolve;
+    });
+    waitFor(hub, { event: 'e', actor: 'a' }, 5, { matched: () => failed(new Error('matched')), failed });
+    const error = await outcome;
+    expect(isNetsyncError(error) ? error.code : error).toBe('timeout');
+    expect(hub.pendingCount).toBe(0);
+  });
+
+  it('throws what send would reject with when the request cannot wait', async () => {
+    const hub = hubOf({ maxPending: 1 });
+    const sink = recorder();
+    const codeOfThrow = (params: Parameters<typeof waitFor>[1]): string | undefined => {
+      try {
+        waitFor(hub, params, undefined, sink);
+      } catch (error) {
+        return isNetsyncError(error) ? error.code : String(error);
+      }
+      return undefined;
+    };
+    expect(codeOfThrow({ event: '', actor: 'a' })).toBe('bad_request');
+    expect(codeOfThrow({ event: 'e', actor: 'a', selector: 'a in (' })).toBe('invalid_selector');
+    expect(codeOfThrow({ event: 'e', actor: 'a' })).toBeUndefined();
+    expect(codeOfThrow({ event: 'e2', actor: 'b' })).toBe('overloaded');
+    await hub.close();
+    expect(sink.heard).toEqual([['failed', expect.objectContaining({ code: 'shutting_down' })]]);
+    expect(codeOfThrow({ event: 'e', actor: 'c' })).toBe('shutting_down');
+  });
+
+  it('returns undefined for an object that is not a hub of this copy of the package', () => {
+    const hub = hubOf();
+    const lookalike = { send: hub.send.bind(hub), stats: hub.stats.bind(hub) } as unknown as Netsync;
+    expect(waitFor(lookalike, { event: 'e', actor: 'a' }, undefined, recorder())).toBeUndefined();
+    expect(hub.pendingCount).toBe(0);
+    expect(Netsync.owns(hub)).toBe(true);
+    expect(Netsync.owns(lookalike)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // The request rules of normalizeParams: defaults, coercions, rejections and prototype-safe data.
 import { isNetsyncError } from '../../lib/errors';
-import { normalizeParams, type NormalizedRequest } from '../../lib/params';
+import { BoundedCache, normalizeParams, SELECTOR_CACHE_SIZE, type NormalizedRequest } from '../../lib/params';
 
 const normalize = (input: unknown, maxMates = 64): NormalizedRequest => normalizeParams(input, { maxMates });
 
@@ -182,5 +182,52 @@ describe('normalizeParams', () => {
       const quoted = normalize({ event: 'e', actor: 'x"],["y' });
       expect(quoted.classKey).not.toBe(normalize({ event: 'e', actor: 'x' }).classKey);
     });
+  });
+});
+
+describe('compiled selectors are shared', () => {
+  it('requests with the same selector text share one compiled selector', () => {
+    const a = normalize({ event: 'e', actor: 'a', selector: 'kind in (player,bot),!banned' });
+    const b = normalize({ event: 'f', actor: 'b', selector: 'kind in (player,bot),!banned' });
+    expect(b.selector).toBe(a.selector);
+    expect(b.params.selector).toBe('kind in (player,bot),!banned');
+    expect(b.selector.matches({ kind: 'bot' })).toBe(true);
+    expect(b.selector.matches({ kind: 'bot', banned: 'yes' })).toBe(false);
+  });
+
+  it('requests of one actor share its default selector; other actors get their own', () => {
+    const first = normalize({ event: 'e', actor: 'p1' });
+    const again = normalize({ event: 'other', actor: 'p1' });
+    const other = normalize({ event: 'e', actor: 'p2' });
+    expect(again.selector).toBe(first.selector);
+    expect(again.params.selector).toBe('actor != p1');
+    expect(other.selector).not.toBe(first.selector);
+    expect(other.selector.matches({ actor: 'p1' })).toBe(true);
+    expect(other.selector.matches({ actor: 'p2' })).toBe(false);
+  });
+
+  it('an invalid selector is refused every time, not remembered as valid', () => {
+    expect(errorOf({ event: 'e', actor: 'a', selector: 'x in (' }).code).toBe('invalid_selector');
+    expect(errorOf({ event: 'e', actor: 'a', selector: 'x in (' }).code).toBe('invalid_selector');
+  });
+
+  it('keeps working past the cache size', () => {
+    const first = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
+    for (let i = 1; i <= SELECTOR_CACHE_SIZE; i++) normalize({ event: 'e', actor: 'a', selector: `level=${i}` });
+    const later = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
+    expect(later.selector).not.toBe(first.selector);
+    expect(later.selector.toString()).toBe(first.selector.toString());
+    expect(later.classKey).toBe(first.classKey);
+  });
+});
+
+describe('BoundedCache', () => {
+  it('forgets its oldest entry past its limit', () => {
+    const cache = new BoundedCache<string, number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('c', 3);
+    expect(cache.size).toBe(2);
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, 2, 3]);
   });
 });

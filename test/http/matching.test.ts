@@ -147,3 +147,48 @@ test('the log option logs the hub lifecycle', async () => {
     await logged.close();
   }
 });
+
+test('a hub of another copy of the package (same shape, other class) is driven through its public API', async () => {
+  const hub = new Netsync();
+  // What the router sees of a hub from the other build: the public members only.
+  const foreign = {
+    send: hub.send.bind(hub),
+    stats: hub.stats.bind(hub),
+    close: hub.close.bind(hub),
+    maxMates: hub.maxMates,
+    maxPending: hub.maxPending,
+  } as unknown as Netsync;
+  const app = express();
+  app.use(netsync({ hub: foreign }));
+  const other = await serve(app);
+  try {
+    const a = request(other.url).get('/event?event=e&actor=a&payload=1').then((r) => r);
+    await waitForPending(hub, 1);
+    const b = await request(other.url).get('/event?event=e&actor=b&payload=2');
+    expect((b.body as Match).payloads).toEqual({ a: '1', b: '2' });
+    expect((await a).text).toBe(b.text);
+
+    // A client that goes away is withdrawn through the AbortSignal of the public API.
+    const { port } = new URL(other.url);
+    const client = http.get({ host: '127.0.0.1', port, path: '/event?event=w&actor=A' });
+    client.on('error', () => undefined);
+    await waitForPending(hub, 1);
+    const withdrawn = once(hub, 'withdrawn');
+    client.destroy();
+    const [req, reason] = (await withdrawn) as [{ params: { actor: string } }, string];
+    expect({ actor: req.params.actor, reason }).toEqual({ actor: 'A', reason: 'aborted' });
+    expect(hub.pendingCount).toBe(0);
+  } finally {
+    await other.close();
+    await hub.close();
+  }
+});
+
+test('a POST without a body (Content-Length 0) reads its fields from the query', async () => {
+  const a = request(served.url).post('/event?event=nb&actor=a&payload=1').then((r) => r);
+  await waitForPending(served.hub, 1);
+  const b = await request(served.url).post('/event?event=nb&actor=b&payload=2').set('Content-Length', '0');
+  expect(b.status).toBe(200);
+  expect((b.body as Match).payloads).toEqual({ a: '1', b: '2' });
+  expect((await a).status).toBe(200);
+});
