@@ -163,7 +163,8 @@ export function renderMarkdown(input: {
   push('  the waiters in one event (the common shape: many callers of one event waiting for someone who is not there),');
   push('  and *own events*, one event per waiter (the store keeps a bucket per event, so this spread costs it most).');
   push('  The RSS target is read on the shared event, since the stated goal is about requests that wait, and that is how');
-  push('  requests wait in practice; the per-event spread is shown beside it in the targets table, met or not.');
+  push('  requests wait in practice. It is usually the lighter of the two (one bucket and one family for all instead of');
+  push('  one each per waiter), so the per-event spread is shown beside it in the targets table, met or not.');
   push('- Profiling: `npm run bench -- profile` runs the server under `node --cpu-prof` with the private-pairs load and');
   push('  prints self time by origin and by function (`--backlog`: the shared event beside 10,000 parked waiters with');
   push('  distinct selectors). Profiles stay in bench/.out/, which git ignores.');

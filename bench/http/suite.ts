@@ -349,7 +349,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     }
     await parked.parker.stop();
     await srv.child.stop();
-    const shape = eventPerWaiter ? 'one event per waiter' : 'one shared event';
+    const shape = name === 'hold-open Express' ? 'no events: each request held open' : eventPerWaiter ? 'one event per waiter' : 'one shared event';
     const row = { name, shape, idleRss, loadedRss, waiters: options.waiters, perWaiter: (loadedRss - idleRss) / options.waiters };
     memory.push(row);
     log(`memory ${name.padEnd(15)} idle ${mb(idleRss)} MB, with ${row.waiters} waiters ${mb(loadedRss)} MB, ${(row.perWaiter / 1024).toFixed(2)} KB/waiter`);
