@@ -172,10 +172,23 @@ describeRedis('RedisStore failures', () => {
     let port = 0;
     let server: ChildProcess | undefined;
 
+    /** Start a private redis-server and resolve once it says it accepts connections (it logs to stdout). */
     async function startServer(): Promise<void> {
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
       });
+      server = child;
+      let seen = '';
+      await new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`redis-server exited with ${String(code)} before it was ready: ${seen}`)));
+        child.stdout.on('data', (chunk: Buffer) => {
+          seen = (seen + chunk.toString()).slice(-4096);
+          if (seen.includes('Ready to accept connections')) resolve();
+        });
+      });
+      child.removeAllListeners('exit');
+      child.stdout.resume();
     }
 
     async function stopServer(): Promise<void> {
