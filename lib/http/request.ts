@@ -34,7 +34,8 @@ export function readEventRequest(req: Request, limits: RequestLimits): EventRequ
   if (has(body, 'input')) {
     throw errors.badRequest('input belongs in the query string: it says how to read the body');
   }
-  const fields: Fields = Object.assign(Object.create(null) as Fields, query, body);
+  // The query's map is this request's own, so the body's fields are laid over it rather than over a copy.
+  const fields: Fields = Object.assign(query, body);
   const output = has(fields, 'output') ? formatOf(fields.output, 'output') : 'json';
   const timeoutMs = readTimeout(fields, limits.maxWaitMs);
   delete fields.input;
