@@ -160,8 +160,8 @@ export function statsHandler(hub: Netsync): RequestHandler {
 
 /**
  * The last handler of the /stats route (never of the host's; /event answers its own errors the same way):
- * body-parser's failures become
- * `too_large` or `bad_request`, anything else a bare 500; answers only if the client still listens.
+ * body-parser's failures become `too_large` or `bad_request`, anything else a bare 500; answers only if the
+ * client still listens.
  */
 export function errorHandler(limitLabel: string): (error: unknown, req: Request, res: Response, next: NextFunction) => void {
   return function netsyncError(error: unknown, req: Request, res: Response, _next: NextFunction): void {
