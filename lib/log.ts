@@ -25,6 +25,14 @@ export function isLogFormat(value: unknown): value is LogFormat {
   return typeof value === 'string' && (LOG_FORMATS as readonly string[]).includes(value);
 }
 
+/** True when `value` is a log format, or a format with a `write` function. */
+export function isLogOption(value: unknown): value is LogOption {
+  if (isLogFormat(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const option = value as Record<string, unknown>;
+  return isLogFormat(option.format) && typeof option.write === 'function';
+}
+
 /**
  * Log `hub`'s lifecycle events; returns a function that stops logging.
  * `off` attaches no listener at all, so a hub without logging pays nothing.

@@ -1,5 +1,5 @@
 // Checks the router's options when the factory is called, so a misconfiguration fails at start-up with what to fix.
-import type { LogFormat, LogOption } from '../log';
+import { isLogOption, type LogOption } from '../log';
 import { Netsync } from '../netsync';
 import type { NetsyncRouterOptions } from '../router';
 import type { MatcherStore } from '../stores/types';
@@ -96,19 +96,6 @@ function isStore(value: unknown): value is MatcherStore {
   if (typeof value !== 'object' || value === null) return false;
   const store = value as Record<string, unknown>;
   return ['offer', 'withdraw', 'onMatch', 'pending', 'close'].every((name) => typeof store[name] === 'function');
-}
-
-const LOG_FORMATS: readonly string[] = ['graph', 'json', 'off'] satisfies readonly LogFormat[];
-
-function isLogFormat(value: unknown): value is LogFormat {
-  return typeof value === 'string' && LOG_FORMATS.includes(value);
-}
-
-function isLogOption(value: unknown): value is LogOption {
-  if (isLogFormat(value)) return true;
-  if (typeof value !== 'object' || value === null) return false;
-  const option = value as Record<string, unknown>;
-  return isLogFormat(option.format) && typeof option.write === 'function';
 }
 
 function fail(message: string): never {
