@@ -173,7 +173,16 @@ function fromBodyParser(error: unknown, limitLabel: string): unknown {
   if (isNetsyncError(error) || typeof error !== 'object' || error === null) return error;
   const { type } = error as { type?: unknown };
   if (type === 'entity.too.large') return errors.tooLarge(limitLabel);
-  // body-parser tags each of its errors with a type: aborted or short bodies, unknown charsets or encodings.
-  if (typeof type === 'string') return errors.badRequest(`cannot read the body: ${(error as Error).message}`);
+  // body-parser tags most of its errors with a type: aborted or short bodies, unknown charsets or encodings.
+  // A body that fails to decompress (a gzip or deflate Content-Encoding over other bytes) comes untyped,
+  // with only a client-error status; it is still the client's mistake, not netsync's.
+  if (typeof type === 'string' || isClientErrorStatus(error)) {
+    return errors.badRequest(`cannot read the body: ${(error as Error).message}`);
+  }
   return error;
+}
+
+function isClientErrorStatus(error: object): boolean {
+  const { status } = error as { status?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -94,6 +94,12 @@ describe('400 bad_request', () => {
     const res = await request(served.url).post('/event').set('Content-Type', 'application/json; charset=klingon').send('{}');
     expectError(res, 400, 'bad_request');
   });
+
+  test.each(['gzip', 'deflate', 'br'])('a %s Content-Encoding over bytes that do not decompress', async (encoding) => {
+    const served = await start();
+    const res = await request(served.url).post('/event').set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('{"event":"e","actor":"a","mates":0}');
+    expectError(res, 400, 'bad_request');
+  });
 });
 
 test('400 invalid_selector names the selector and the position', async () => {
