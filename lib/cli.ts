@@ -20,6 +20,8 @@ interface OpenedStore {
 }
 
 async function main(argv: readonly string[]): Promise<number | undefined> {
+  // A log reader that goes away (`netsync | head`) must not take the server down: its lines are dropped.
+  process.stdout.on('error', () => undefined);
   const result = parseArgs(argv, process.env);
   if (!result.ok) {
     process.stderr.write(`netsync: ${result.message}\n\n${USAGE}`);

@@ -98,6 +98,18 @@ describe('netsync CLI', () => {
     expect(child.lines).toContainEqual(expect.stringContaining('"withdrawn"'));
   });
 
+  it('keeps serving when the reader of its log goes away', async () => {
+    const { child, url } = await serve(['--log', 'json']);
+    child.process.stdout?.destroy();
+    for (const actor of ['a1', 'a2', 'a3']) {
+      const res = await fetch(`${url}/event?event=e&actor=${actor}&mates=0`);
+      expect(res.status).toBe(200);
+    }
+    expect((await fetch(`${url}/stats`)).status).toBe(200);
+    child.process.kill('SIGTERM');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('exits 0 on SIGINT when idle', async () => {
     const { child } = await serve(['--log', 'off']);
     child.process.kill('SIGINT');
