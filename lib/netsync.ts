@@ -135,6 +135,11 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly #idPrefix = randomBytes(6).toString('base64url');
   #nextId = 0;
   #closing: Promise<void> | undefined;
+  /**
+   * Withdrawals still waiting for their own offer to finish. Later offers of this hub queue behind them:
+   * otherwise a newcomer's offer could reach the store first and meet a request whose caller already left.
+   */
+  #withdrawals: Promise<void> | undefined;
   readonly #owner: WaiterOwner = { leave: (waiter, reason, error) => this.#leave(waiter, reason, error) };
 
   constructor(options: NetsyncOptions = {}) {
@@ -222,7 +227,9 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
     this.emit('pending', req);
     this.#inFlight++;
-    const offering = this.#offer(req).then(
+    const barrier = this.#withdrawals;
+    const offered = barrier === undefined ? this.#offer(req) : barrier.then(() => this.#offer(req));
+    const offering = offered.then(
       () => {
         waiter.offering = undefined;
         this.#callDone();
@@ -325,11 +332,26 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     this.emit('withdrawn', waiter.req, reason);
     const id = waiter.req.id;
     // A false answer means a group already took it: that group still settles the others; this caller is gone.
-    const withdrawing = waiter.offering === undefined
-      ? this.#store.withdraw(id)
-      : waiter.offering.then(() => this.#store.withdraw(id));
+    let withdrawing: Promise<boolean>;
+    if (waiter.offering === undefined) {
+      withdrawing = this.#store.withdraw(id);
+    } else {
+      withdrawing = waiter.offering.then(() => this.#store.withdraw(id));
+      this.#holdOffersFor(withdrawing);
+    }
     this.#inFlight++;
     void withdrawing.then(this.#callDone, this.#callDone);
+  }
+
+  /** Make offers sent from now on wait until `withdrawing` (and any earlier such withdrawal) reached the store. */
+  #holdOffersFor(withdrawing: Promise<boolean>): void {
+    const previous = this.#withdrawals;
+    const done = withdrawing.then(ignore, ignore);
+    const barrier = previous === undefined ? done : Promise.all([previous, done]).then(ignore);
+    this.#withdrawals = barrier;
+    void barrier.then(() => {
+      if (this.#withdrawals === barrier) this.#withdrawals = undefined;
+    });
   }
 
   #onGroup(group: Group): void {
@@ -380,6 +402,10 @@ function matchOf(group: Group): Match {
     members.push({ actor, payload, labels });
   }
   return { payloads: Object.setPrototypeOf(payloads, null) as Record<string, JsonValue>, members };
+}
+
+function ignore(): void {
+  // Only the timing of a withdrawal matters to the offers queued behind it, not its outcome.
 }
 
 function messageOf(err: unknown): string {

@@ -198,6 +198,20 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect((await matched(c)).members.map((m) => m.actor)).toEqual(['B', 'C']);
     });
 
+    it('never matches a request withdrawn while its offer is still on its way to the store', async () => {
+      const h = await harness();
+      const controller = new AbortController();
+      const a = h.send({ event: 'e', actor: 'A' }, { signal: controller.signal });
+      // Aborted before the store answered A's offer (for Redis, the offer is still on the wire).
+      controller.abort(new Error('client went away'));
+      await failed(a);
+      const b = h.send({ event: 'e', actor: 'B' });
+      expect(await h.pendingIds()).toEqual([b.id]);
+      expect(b.settled).toBeUndefined();
+      const c = h.send({ event: 'e', actor: 'C' });
+      expect((await matched(c)).members.map((m) => m.actor)).toEqual(['B', 'C']);
+    });
+
     it('rejects at once when the signal is already aborted, and keeps nothing pending', async () => {
       const h = await harness();
       const reason = new Error('gone before sending');
