@@ -65,9 +65,17 @@ function decodeText(text: string, source: BodySource): Fields {
   } catch (error) {
     throw errors.badRequest(`the body is not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(error)}`);
   }
-  // An empty YAML document (only comments) is no body at all.
-  if (value === undefined) return emptyFields();
+  // An empty YAML document (only comments) is no body at all; js-yaml reads it as null, like `~`.
+  if (value === undefined || (value === null && format === 'yaml' && isEmptyYamlDocument(text))) return emptyFields();
   return asFields(value, NODE_ALLOWANCE + text.length);
+}
+
+/** Whether YAML text holds nothing but comments and document markers. */
+function isEmptyYamlDocument(text: string): boolean {
+  return text.split(/\r?\n/).every((line) => {
+    const trimmed = line.trim();
+    return trimmed === '' || trimmed.startsWith('#') || trimmed === '---' || trimmed === '...';
+  });
 }
 
 function asFields(value: unknown, maxNodes: number): Fields {

@@ -60,6 +60,14 @@ describe('input formats', () => {
     expect(alone(res.body).payloads).toEqual({ a1: { list: [1, 'two'], when: '2020-01-09' } });
   });
 
+  test('a YAML body of only comments is no body: the query string carries the fields', async () => {
+    const res = await request(served.url).post('/event?event=e&actor=a1&mates=0').set('Content-Type', 'application/yaml').send('# nothing here\n---\n');
+    expect(res.status).toBe(200);
+    expect(alone(res.body).payloads).toEqual({ a1: null });
+    const tilde = await request(served.url).post('/event?event=e&actor=a1&mates=0').set('Content-Type', 'application/yaml').send('~');
+    expect(tilde.status).toBe(400);
+  });
+
   test('?input=json wins over a YAML content type', async () => {
     const res = await request(served.url)
       .post('/event?input=json')
