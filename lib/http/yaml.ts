@@ -6,7 +6,11 @@ export function loadYaml(text: string): unknown {
   return load(text, { schema: CORE_SCHEMA });
 }
 
-/** YAML text for a JSON-compatible value; no anchors, no folded lines, so any YAML reader gets the same data. */
+/**
+ * YAML text for a JSON-compatible value; no anchors, no folded lines, so any YAML reader gets the same data.
+ * Written with js-yaml's default schema, not CORE_SCHEMA: that quotes strings most readers would otherwise
+ * take for a date (`created_at`, a `2020-01-09` payload) or a merge key (`<<`), which CORE_SCHEMA leaves bare.
+ */
 export function dumpYaml(value: unknown): string {
-  return dump(value, { schema: CORE_SCHEMA, noRefs: true, lineWidth: -1 });
+  return dump(value, { noRefs: true, lineWidth: -1 });
 }

@@ -129,6 +129,14 @@ describe('output formats', () => {
     expect(yaml(res.text)).toEqual({ payloads: { a1: 'p' }, members: [{ actor: 'a1', payload: 'p', labels: { actor: 'a1' } }] });
   });
 
+  test('?output=yaml quotes strings a YAML reader would take for a date or a merge key', async () => {
+    const payload = { when: '2020-01-09', at: '2020-01-09T20:00:44.676Z', '<<': 'x' };
+    const res = await request(served.url).post('/event?output=yaml').send({ event: 'e', actor: 'a1', mates: 0, payload });
+    expect(res.status).toBe(200);
+    // The helper reads with js-yaml's default schema, which has dates and merge keys, like most YAML readers.
+    expect(yaml(res.text)).toEqual({ payloads: { a1: payload }, members: [{ actor: 'a1', payload, labels: { actor: 'a1' } }] });
+  });
+
   test('output in the body', async () => {
     const res = await request(served.url).post('/event?input=yaml').send('{event: e, actor: a1, mates: 0, output: yaml}');
     expect(res.headers['content-type']).toBe('application/yaml; charset=utf-8');

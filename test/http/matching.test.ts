@@ -6,7 +6,7 @@ import request from 'supertest';
 import { Netsync } from '../../lib/netsync';
 import { netsync } from '../../lib/router';
 import type { Match } from '../../lib/types';
-import { serve, serveRouter, waitForPending } from './helpers';
+import { serve, serveRouter, waitForPending, yaml } from './helpers';
 
 type Served = Awaited<ReturnType<typeof serveRouter>>;
 let served: Served;
@@ -71,6 +71,8 @@ test('/stats shows a waiter, then nothing once it matched', async () => {
   const yamlStats = await get('/stats?output=yaml');
   expect(yamlStats.headers['content-type']).toBe('application/yaml; charset=utf-8');
   expect(yamlStats.text).toContain('selector: actor != gameMaker');
+  // created_at stays a string for readers that know YAML dates.
+  expect(yaml(yamlStats.text)).toEqual(stats.body);
   await Promise.all([a, get('/event?event=joinGame&actor=player')]);
   expect((await get('/stats')).body).toEqual({});
 });
