@@ -228,7 +228,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     this.emit('pending', req);
     this.#inFlight++;
     const barrier = this.#withdrawals;
-    const offered = barrier === undefined ? this.#offer(req) : barrier.then(() => this.#offer(req));
+    // A request that left while queued is never offered: the store could otherwise match it at once.
+    const offered = barrier === undefined
+      ? this.#offer(req)
+      : barrier.then(() => (this.#waiters.get(req.id) === waiter ? this.#offer(req) : undefined));
     const offering = offered.then(
       () => {
         waiter.offering = undefined;

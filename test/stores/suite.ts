@@ -212,6 +212,22 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect((await matched(c)).members.map((m) => m.actor)).toEqual(['B', 'C']);
     });
 
+    it('never offers a request that left while its offer waited behind an earlier withdrawal', async () => {
+      const h = await harness();
+      const d = h.send({ event: 'e', actor: 'D', selector: 'actor=B' });
+      expect(await h.pendingIds()).toEqual([d.id]);
+      const first = new AbortController();
+      const a = h.send({ event: 'e', actor: 'A', selector: 'nobody' }, { signal: first.signal });
+      first.abort(new Error('A went away'));
+      // B's offer now waits until A's withdrawal reached the store; B leaves before that.
+      const second = new AbortController();
+      const b = h.send({ event: 'e', actor: 'B' }, { signal: second.signal });
+      second.abort(new Error('B went away'));
+      await Promise.all([failed(a), failed(b)]);
+      expect(await h.pendingIds()).toEqual([d.id]);
+      expect(d.settled).toBeUndefined();
+    });
+
     it('rejects at once when the signal is already aborted, and keeps nothing pending', async () => {
       const h = await harness();
       const reason = new Error('gone before sending');
