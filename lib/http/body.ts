@@ -41,6 +41,12 @@ export function decodeBody(source: BodySource): Fields {
     return decodeText(typeof body === 'string' ? body : body.toString('utf8'), source);
   }
   // The host's own parser (express.json(), express.urlencoded()) already made the fields.
+  if (source.input !== undefined && bodyFormatOf(source.contentType) === 'form' && isNonEmptyObject(body)) {
+    // The text is gone, so `?input=` cannot be honoured; a form reading of YAML would only show as an odd unknown field.
+    throw errors.badRequest(
+      `the app's own body parser already read this body as a form, so ?input=${source.input} cannot apply; send it with Content-Type application/${source.input}, or mount netsync before the app's form parser`,
+    );
+  }
   return asFields(body, source.parsedNodeBudget);
 }
 
@@ -68,6 +74,10 @@ function decodeText(text: string, source: BodySource): Fields {
   // An empty YAML document (only comments) is no body at all; js-yaml reads it as null, like `~`.
   if (value === undefined || (value === null && format === 'yaml' && isEmptyYamlDocument(text))) return emptyFields();
   return asFields(value, NODE_ALLOWANCE + text.length);
+}
+
+function isNonEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
 }
 
 /** Whether YAML text holds nothing but comments and document markers. */

@@ -86,6 +86,15 @@ describe("a host's own body parsers", () => {
     expect((res.body as Match).payloads).toEqual({ a: 'x' });
   });
 
+  test('express.urlencoded() before the router: ?input=yaml on a body it already read says why it cannot apply', async () => {
+    const served = await host('/sync', {}, (app) => app.use(express.urlencoded({ extended: false })));
+    const res = await request(served.url).post('/sync/event?input=yaml').type('form').send('{event: e, actor: a, mates: 0}');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'bad_request', message: expect.stringContaining('already read this body as a form') } });
+    const withoutBody = await request(served.url).post('/sync/event?input=yaml&event=e&actor=a&mates=0');
+    expect((withoutBody.body as Match).payloads).toEqual({ a: null });
+  });
+
   test('express.text() before the router: the text is decoded by format', async () => {
     const served = await host('/sync', {}, (app) => app.use(express.text({ type: 'application/yaml' })));
     const res = await request(served.url).post('/sync/event').set('Content-Type', 'application/yaml').send('{event: e, actor: a, mates: 0}');
