@@ -19,8 +19,10 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set(['event', 'actor', 'payload', 
 /**
  * Validate and default what a caller sent. Throws NetsyncError (`bad_request`, `invalid_selector`).
  * `input` may hold fields as the HTTP layer decoded them (strings from a query or form, any JSON from a body).
+ * `maxMates` defaults to 64, the hub's default.
  */
-export function normalizeParams(input: unknown, options: { maxMates: number }): NormalizedRequest {
+export function normalizeParams(input: unknown, options: { maxMates?: number } = {}): NormalizedRequest {
+  const { maxMates = 64 } = options;
   if (!isPlainObject(input)) throw errors.badRequest('the request must be an object of fields');
   for (const key of Object.keys(input)) {
     if (!KNOWN_FIELDS.has(key)) {
@@ -30,7 +32,7 @@ export function normalizeParams(input: unknown, options: { maxMates: number }): 
   const event = nameField(input, 'event');
   const actor = nameField(input, 'actor');
   const payload = (own(input, 'payload') ?? null) as JsonValue;
-  const mates = matesField(own(input, 'mates'), options.maxMates);
+  const mates = matesField(own(input, 'mates'), maxMates);
   const labels = labelsField(own(input, 'labels'), actor);
   const { selector, text } = selectorField(own(input, 'selector'), actor);
   const params: RequestParams = { event, actor, payload, labels, selector: text, mates };

@@ -26,6 +26,14 @@ describe('normalizeParams', () => {
     expect(selector.matches({ actor: 'gameMaker' })).toBe(false);
   });
 
+  it('takes the hub\'s default maxMates (64) when called without options', () => {
+    expect(normalizeParams({ event: 'e', actor: 'a', labels: 'k=v' }).params).toEqual({
+      event: 'e', actor: 'a', payload: null, labels: { actor: 'a', k: 'v' }, selector: 'actor != a', mates: 1,
+    });
+    expect(normalizeParams({ event: 'e', actor: 'a', mates: 64 }).params.mates).toBe(64);
+    expect(() => normalizeParams({ event: 'e', actor: 'a', mates: 65 })).toThrow(/mates must be an integer from 0 to 64/);
+  });
+
   it('rejects anything but a plain object', () => {
     for (const input of [null, undefined, 'event=e', 3, [], new Map(), new (class Params {})()]) {
       expect(errorOf(input).code).toBe('bad_request');
