@@ -2,17 +2,9 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import type { Match } from '../../lib/types';
-import { serveRouter, waitForPending } from './helpers';
+import { routerPerTest, waitForPending } from './helpers';
 
-type Served = Awaited<ReturnType<typeof serveRouter>>;
-let served: Served;
-
-beforeEach(async () => {
-  served = await serveRouter();
-});
-afterEach(async () => {
-  await served.close();
-});
+const served = routerPerTest();
 
 const BILLION_LAUGHS = [
   'event: e',

@@ -31,7 +31,7 @@ export async function serve(app: Express): Promise<Served> {
 }
 
 /** An app with a router mounted at `mount`, served; `close` also closes the router's hub. */
-export async function serveRouter(options: NetsyncRouterOptions = {}, mount = '/'): Promise<Served & { router: NetsyncRouter; hub: Netsync }> {
+export async function serveRouter(options: NetsyncRouterOptions = {}, mount = '/'): Promise<ServedRouter> {
   const app = express();
   const router = netsync(options);
   app.use(mount, router);
@@ -44,6 +44,43 @@ export async function serveRouter(options: NetsyncRouterOptions = {}, mount = '/
       await served.close();
       await router.hub.close();
     },
+  };
+}
+
+/** What `serveRouter` gives: a served app around a router, with the router's hub. */
+export type ServedRouter = Served & { router: NetsyncRouter; hub: Netsync };
+
+/**
+ * Serve a fresh default router around every test of the calling file. The returned object reads the
+ * current test's server, so a suite declares it once at the top.
+ */
+export function routerPerTest(): ServedRouter {
+  let current: ServedRouter | undefined;
+  beforeEach(async () => {
+    current = await serveRouter();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const now = (): ServedRouter => {
+    if (current === undefined) throw new Error('the served router exists only inside a test');
+    return current;
+  };
+  return {
+    get url() {
+      return now().url;
+    },
+    get server() {
+      return now().server;
+    },
+    get router() {
+      return now().router;
+    },
+    get hub() {
+      return now().hub;
+    },
+    close: () => now().close(),
   };
 }
 

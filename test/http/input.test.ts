@@ -1,16 +1,8 @@
 // Every way an /event request can carry its fields, and every answer format.
 import request from 'supertest';
-import { serveRouter, yaml } from './helpers';
+import { routerPerTest, yaml } from './helpers';
 
-type Served = Awaited<ReturnType<typeof serveRouter>>;
-let served: Served;
-
-beforeEach(async () => {
-  served = await serveRouter();
-});
-afterEach(async () => {
-  await served.close();
-});
+const served = routerPerTest();
 
 /** `mates=0` answers at once with the caller's own request: the decoded fields, echoed. */
 function alone(body: Record<string, unknown>): { payloads: Record<string, unknown>; members: Array<{ actor: string; payload: unknown; labels: Record<string, string> }> } {

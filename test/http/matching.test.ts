@@ -6,17 +6,9 @@ import request from 'supertest';
 import { Netsync } from '../../lib/netsync';
 import { netsync } from '../../lib/router';
 import type { Match } from '../../lib/types';
-import { serve, serveRouter, waitForPending, yaml } from './helpers';
+import { routerPerTest, serve, serveRouter, waitForPending, yaml } from './helpers';
 
-type Served = Awaited<ReturnType<typeof serveRouter>>;
-let served: Served;
-
-beforeEach(async () => {
-  served = await serveRouter();
-});
-afterEach(async () => {
-  await served.close();
-});
+const served = routerPerTest();
 
 function get(path: string): Promise<request.Response> {
   return request(served.url).get(path).then((res) => res);
