@@ -152,7 +152,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (!(Number.isSafeInteger(maxPending) || maxPending === Infinity) || maxPending < 1) {
       throw new TypeError(`netsync: option maxPending must be a positive integer, got ${String(maxPending)}`);
     }
-    if (typeof store !== 'object' || store === null || typeof store.offer !== 'function' || typeof store.onMatch !== 'function') {
+    if (!isMatcherStore(store)) {
       throw new TypeError('netsync: option store must implement MatcherStore (offer, withdraw, onMatch, pending, close)');
     }
     this.maxMates = maxMates;
@@ -405,6 +405,13 @@ function matchOf(group: Group): Match {
     members.push({ actor, payload, labels });
   }
   return { payloads: Object.setPrototypeOf(payloads, null) as Record<string, JsonValue>, members };
+}
+
+/** By shape: a store may come from anywhere, and every method of the contract is called at some point. */
+function isMatcherStore(value: unknown): value is MatcherStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return ['offer', 'withdraw', 'onMatch', 'pending', 'close'].every((name) => typeof store[name] === 'function');
 }
 
 function ignore(): void {

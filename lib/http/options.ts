@@ -1,8 +1,8 @@
 // Checks the router's options when the factory is called, so a misconfiguration fails at start-up with what to fix.
+import bytes from 'bytes';
 import { isLogOption, type LogOption } from '../log';
 import { Netsync } from '../netsync';
 import type { NetsyncRouterOptions } from '../router';
-import type { MatcherStore } from '../stores/types';
 import { MAX_WAIT_MS, parseDuration } from './duration';
 
 /** The options after checks and defaults. */
@@ -20,8 +20,6 @@ export interface RouterSettings {
 export const DEFAULT_LIMIT = '64kb';
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['store', 'hub', 'maxMates', 'maxWait', 'maxPending', 'limit', 'stats', 'log']);
-const BYTE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
 
 /** Check `options` and apply defaults; throws TypeError naming the option to fix. */
 export function resolveOptions(options: NetsyncRouterOptions): RouterSettings {
@@ -29,12 +27,6 @@ export function resolveOptions(options: NetsyncRouterOptions): RouterSettings {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
   }
-  const { maxMates, maxPending, store } = options;
-  if (maxMates !== undefined && !(Number.isSafeInteger(maxMates) && maxMates >= 0)) fail('maxMates must be an integer >= 0');
-  if (maxPending !== undefined && !((Number.isSafeInteger(maxPending) || maxPending === Infinity) && maxPending >= 1)) {
-    fail('maxPending must be an integer >= 1 (or Infinity)');
-  }
-  if (store !== undefined && !isStore(store)) fail('store must implement MatcherStore (offer, withdraw, onMatch, pending, close)');
   if (options.stats !== undefined && typeof options.stats !== 'boolean') fail('stats must be true or false');
   if (options.log !== undefined && !isLogOption(options.log)) fail('log must be graph, json, off or { format, write }');
   const limit = options.limit ?? DEFAULT_LIMIT;
@@ -48,6 +40,7 @@ export function resolveOptions(options: NetsyncRouterOptions): RouterSettings {
   };
 }
 
+/** The shared hub, or a new one: `new Netsync` checks store, maxMates and maxPending itself. */
 function resolveHub(options: NetsyncRouterOptions): Netsync {
   const { hub, store, maxMates, maxPending } = options;
   if (hub === undefined) {
@@ -78,24 +71,11 @@ function resolveMaxWait(maxWait: number | string | undefined): number | undefine
   return ms;
 }
 
+/** Sizes are read as body-parser reads its own `limit` (`64kb`, `1mb`, or bytes). */
 function parseSize(limit: unknown): number {
-  if (typeof limit === 'number') {
-    if (Number.isSafeInteger(limit) && limit > 0) return limit;
-  } else if (typeof limit === 'string') {
-    const parts = SIZE.exec(limit.trim());
-    const unit = BYTE_UNITS[(parts?.[2] ?? 'b').toLowerCase()];
-    if (parts !== null && unit !== undefined) {
-      const bytes = Math.floor(Number(parts[1]) * unit);
-      if (bytes > 0) return bytes;
-    }
-  }
+  const size = typeof limit === 'number' || typeof limit === 'string' ? bytes.parse(limit) : null;
+  if (size !== null && Number.isSafeInteger(size) && size > 0) return size;
   return fail('limit must be a positive number of bytes or a size like 64kb, 1mb');
-}
-
-function isStore(value: unknown): value is MatcherStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const store = value as Record<string, unknown>;
-  return ['offer', 'withdraw', 'onMatch', 'pending', 'close'].every((name) => typeof store[name] === 'function');
 }
 
 function fail(message: string): never {
