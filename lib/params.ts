@@ -101,10 +101,7 @@ function labelsField(value: unknown, actor: string): Labels {
     if (err instanceof SelectorError) throw errors.badRequest(`invalid labels: ${err.message}`);
     throw err;
   }
-  const explicit = given.actor;
-  if (explicit !== undefined && explicit !== actor) {
-    throw errors.badRequest(`the actor label ${JSON.stringify(explicit)} differs from actor ${JSON.stringify(actor)}`);
-  }
+  checkActorLabel(given.actor, actor);
   // Built as an ordinary object and then cut from its prototype: V8 keeps it compact, where an object
   // made by Object.create(null) is a hash table three times the size (it is kept per pending request).
   const labels: Record<string, string> = {};
@@ -120,13 +117,18 @@ function define(target: Record<string, string>, key: string, value: string): voi
   else target[key] = value;
 }
 
+/** An explicit `actor` label may only repeat the actor (DESIGN §2). */
+function checkActorLabel(label: unknown, actor: string): void {
+  if (label !== undefined && label !== actor) {
+    throw errors.badRequest(`the actor label ${describe(label)} differs from actor ${JSON.stringify(actor)}`);
+  }
+}
+
 /** The caller may repeat the actor label; it is netsync's own data, so it skips label validation. */
 function withoutActor(map: Record<string, unknown>, actor: string): Record<string, unknown> {
   const actorLabel = own(map, 'actor');
   if (actorLabel === undefined) return map;
-  if (actorLabel !== actor) {
-    throw errors.badRequest(`the actor label ${describe(actorLabel)} differs from actor ${JSON.stringify(actor)}`);
-  }
+  checkActorLabel(actorLabel, actor);
   const rest = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(map)) if (key !== 'actor') rest[key] = map[key];
   return rest;
