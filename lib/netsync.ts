@@ -33,12 +33,60 @@ export interface NetsyncEvents {
   pending: [req: PendingRequest];
   /** A group with at least one member of this hub formed. */
   match: [group: Group, match: Match];
-  /** A request of this hub left without a group. */
+  /** A request of this hub left without a group (emitted once the store has been told). */
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
+  /**
+   * A listener of the events above threw. The hub carries on as if it had not; without a listener here
+   * the exception is reported as a process warning instead.
+   */
+  error: [error: unknown];
 }
+
+/** The lifecycle events a listener may throw from; `error` is how they are reported. */
+type LifecycleEvent = Exclude<keyof NetsyncEvents, 'error'>;
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * How long `stats()` waits for this hub's earlier store calls before reading anyway. Past it the answer
+ * may still show a request that was just withdrawn or matched, which is better than no answer.
+ */
+const STATS_SETTLE_MS = 1000;
+
+/**
+ * Store calls started between two `stats()` (or `close()`) calls. `stats()` waits only for the calls
+ * of the generations before it, so steady arrivals can never keep it waiting.
+ */
+class Generation {
+  #open = 0;
+  #idle: (() => void)[] = [];
+  /** The generation before this one, until it has drained. */
+  #previous: Generation | undefined;
+  /** Counts a call as ended: passed as-is to `then`, so a call costs no closure. */
+  readonly done = (): void => {
+    if (--this.#open === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  };
+
+  constructor(previous: Generation | undefined) {
+    this.#previous = previous;
+  }
+
+  /** Counts a call as started. */
+  start(): void {
+    this.#open++;
+  }
+
+  /** Resolves once every call of this generation and of the ones before it has ended. */
+  async drained(): Promise<void> {
+    if (this.#open > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    const previous = this.#previous;
+    if (previous !== undefined) {
+      await previous.drained();
+      this.#previous = undefined;
+    }
+  }
+}
 
 /** What every pending request of one class has in common. */
 interface SharedClass {
@@ -125,12 +173,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly #waiters = new Map<string, Waiter>();
   /** Data shared by this hub's pending requests of one class, by class key. */
   readonly #classes = new Map<string, SharedClass>();
-  /** Store calls not yet settled; `stats()` and `close()` wait for them. */
-  #inFlight = 0;
-  readonly #onIdle: (() => void)[] = [];
-  readonly #callDone = (): void => {
-    if (--this.#inFlight === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
-  };
+  /** Store calls started since the last `stats()`; `stats()` and `close()` wait for the earlier ones. */
+  #generation = new Generation(undefined);
   /** Unique per hub, so ids stay unique across processes sharing a store. */
   readonly #idPrefix = randomBytes(6).toString('base64url');
   #nextId = 0;
@@ -225,8 +269,9 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     signal?.addEventListener('abort', waiter);
     // Longer than a timer can count (about 24.8 days) is as good as no timeout.
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
-    this.emit('pending', req);
-    this.#inFlight++;
+    this.#tell('pending', req);
+    const generation = this.#generation;
+    generation.start();
     const barrier = this.#withdrawals;
     // A request that left while queued is never offered: the store could otherwise match it at once.
     const offered = barrier === undefined
@@ -235,15 +280,15 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const offering = offered.then(
       () => {
         waiter.offering = undefined;
-        this.#callDone();
+        generation.done();
       },
       (err: unknown) => {
         waiter.offering = undefined;
-        this.#callDone();
+        generation.done();
         if (this.#waiters.get(req.id) !== waiter) return;
         this.#release(waiter);
         waiter.sink.failed(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
-        this.emit('withdrawn', req, 'lost');
+        this.#tell('withdrawn', req, 'lost');
       },
     );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
@@ -292,15 +337,15 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const { actor, payload, labels } = req.params;
     const group: Group = { event: req.params.event, members: [{ id: req.id, actor, payload, labels }] };
     const match = matchOf(group);
-    this.emit('pending', req);
-    this.emit('match', group, match);
+    this.#tell('pending', req);
+    this.#tell('match', group, match);
     return match;
   }
 
   /** Every pending request of the store (every instance's, for a shared store): event → actor → id → entry. */
   async stats(): Promise<StatsTree> {
-    // The store's view includes this hub's offers and withdrawals made so far.
-    await this.#settled();
+    // The store's view includes this hub's offers and withdrawals made so far (within a bound).
+    await this.#settled(STATS_SETTLE_MS);
     const tree = Object.create(null) as Record<string, Record<string, Record<string, StatsEntry>>>;
     for (const { id, params, createdAt } of await this.#store.pending()) {
       const byActor = (tree[params.event] ??= Object.create(null) as Record<string, Record<string, StatsEntry>>);
@@ -321,9 +366,9 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     for (const waiter of [...this.#waiters.values()]) {
       this.#release(waiter);
       waiter.sink.failed(error);
-      this.emit('withdrawn', waiter.req, 'closed');
+      this.#tell('withdrawn', waiter.req, 'closed');
     }
-    await this.#settled();
+    await this.#settled(Infinity);
     await this.#store.close();
   }
 
@@ -331,19 +376,30 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   #leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void {
     if (this.#waiters.get(waiter.req.id) !== waiter) return;
     this.#release(waiter);
-    waiter.sink.failed(error);
-    this.emit('withdrawn', waiter.req, reason);
     const id = waiter.req.id;
     // A false answer means a group already took it: that group still settles the others; this caller is gone.
     let withdrawing: Promise<boolean>;
     if (waiter.offering === undefined) {
-      withdrawing = this.#store.withdraw(id);
+      withdrawing = this.#withdraw(id);
     } else {
-      withdrawing = waiter.offering.then(() => this.#store.withdraw(id));
+      withdrawing = waiter.offering.then(() => this.#withdraw(id));
       this.#holdOffersFor(withdrawing);
     }
-    this.#inFlight++;
-    void withdrawing.then(this.#callDone, this.#callDone);
+    const generation = this.#generation;
+    generation.start();
+    void withdrawing.then(generation.done, generation.done);
+    // Told only now that the store has the withdrawal: nothing a listener or the caller does can undo it.
+    waiter.sink.failed(error);
+    this.#tell('withdrawn', waiter.req, reason);
+  }
+
+  /** The store's withdraw, as a promise even if the store throws. */
+  #withdraw(id: string): Promise<boolean> {
+    try {
+      return this.#store.withdraw(id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Make offers sent from now on wait until `withdrawing` (and any earlier such withdrawal) reached the store. */
@@ -366,7 +422,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       this.#release(waiter);
       waiter.sink.matched(match);
     }
-    if (match !== undefined) this.emit('match', group, match);
+    if (match !== undefined) this.#tell('match', group, match);
   }
 
   #onLost(ids: readonly string[], error: NetsyncError): void {
@@ -375,7 +431,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       if (waiter === undefined) continue;
       this.#release(waiter);
       waiter.sink.failed(error);
-      this.emit('withdrawn', waiter.req, 'lost');
+      this.#tell('withdrawn', waiter.req, 'lost');
     }
   }
 
@@ -388,10 +444,49 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
   }
 
-  /** Resolves once no store call of this hub is in flight. */
-  #settled(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#onIdle.push(resolve));
+  /**
+   * Resolves once every store call this hub started before now has ended, or after `boundMs`. Calls
+   * started later belong to a new generation and are not waited for.
+   */
+  #settled(boundMs: number): Promise<void> {
+    const earlier = this.#generation;
+    this.#generation = new Generation(earlier);
+    const drained = earlier.drained();
+    if (boundMs === Infinity) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, boundMs);
+    });
+    return Promise.race([drained, bound]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Emit a lifecycle event once the hub's own state is settled. Each listener runs on its own: one that
+   * throws neither stops the others nor changes what the hub does; its exception goes to `error`.
+   */
+  #tell<E extends LifecycleEvent>(event: E, ...args: NetsyncEvents[E]): void {
+    if (this.listenerCount(event) === 0) return;
+    for (const listener of this.rawListeners(event) as ((...a: NetsyncEvents[E]) => void)[]) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        this.#report(err);
+      }
+    }
+  }
+
+  /** A listener's exception: to `error` listeners if there are any, else a process warning. Never throws. */
+  #report(err: unknown): void {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err);
+        return;
+      } catch (again) {
+        err = again;
+      }
+    }
+    const stack = err instanceof Error ? err.stack : undefined;
+    process.emitWarning(messageOf(err), { type: 'NetsyncListenerError', ...(stack === undefined ? {} : { detail: stack }) });
   }
 }
 

@@ -274,6 +274,133 @@ describe('Netsync.stats and close', () => {
   });
 });
 
+describe('Netsync.stats under load', () => {
+  it('answers while arrivals keep coming: it waits only for the store calls that began before it', async () => {
+    const store = new AsyncStore();
+    // Each offer takes two ticks and a new one starts every tick, so some offer is always in flight.
+    const offer = store.offer.bind(store);
+    store.offer = async (req) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return offer(req);
+    };
+    const hub = hubOf({ store });
+    void hub.send({ event: 'load', actor: 'first', selector: 'never' }).catch(() => undefined);
+    let answered = false;
+    const stats = hub.stats().then((tree) => {
+      answered = true;
+      return tree;
+    });
+    // A wait for "no call in flight" would never end here.
+    let sent = 0;
+    while (!answered && sent < 2000) {
+      void hub.send({ event: 'load', actor: `a${sent++}`, selector: 'never' }).catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(answered).toBe(true);
+    expect(sent).toBeLessThan(2000);
+    await stats;
+  });
+
+  it('shows an offer made before it, even on a store that answers later', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    void hub.send({ event: 'e', actor: 'A', selector: 'never' }).catch(() => undefined);
+    const tree = await hub.stats();
+    expect(Object.keys(tree.e ?? {})).toEqual(['A']);
+  });
+
+  it('reads the store anyway when an earlier call never answers', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    let release: (() => void) | undefined;
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const offer = store.offer.bind(store);
+    store.offer = async (req) => {
+      await stuck;
+      return offer(req);
+    };
+    void hub.send({ event: 'e', actor: 'A' }).catch(() => undefined);
+    expect(await hub.stats()).toEqual({});
+    release?.();
+  });
+});
+
+describe('Netsync listeners that throw', () => {
+  function failing(): () => never {
+    return () => {
+      throw new Error('listener bug');
+    };
+  }
+
+  it('a throwing withdrawn listener leaves no ghost: the departed request is out of the store first', async () => {
+    const hub = hubOf();
+    const reported: unknown[] = [];
+    hub.on('error', (err) => reported.push(err));
+    hub.on('withdrawn', failing());
+    const gone = new AbortController();
+    const a = hub.send({ event: 'e', actor: 'A' }, { signal: gone.signal });
+    gone.abort(new Error('left'));
+    expect(await rejection(a)).toEqual(new Error('left'));
+    const b = hub.send({ event: 'e', actor: 'B' });
+    const tree = await hub.stats();
+    expect(Object.keys(tree.e ?? {})).toEqual(['B']);
+    expect(reported).toEqual([new Error('listener bug')]);
+    const c = hub.send({ event: 'e', actor: 'C' });
+    const [mb, mc] = await Promise.all([b, c]);
+    expect(mb.members.map((m) => m.actor)).toEqual(['B', 'C']);
+    expect(mc).toBe(mb);
+  });
+
+  it('a throwing pending listener neither keeps the request from its store nor leaks a pending slot', async () => {
+    const hub = hubOf({ maxPending: 2 });
+    const reported: unknown[] = [];
+    hub.on('error', (err) => reported.push(err));
+    hub.on('pending', failing());
+    const a = hub.send({ event: 'e', actor: 'A' });
+    const tree = await hub.stats();
+    expect(Object.keys(tree.e ?? {})).toEqual(['A']);
+    const b = hub.send({ event: 'e', actor: 'B' });
+    await Promise.all([a, b]);
+    expect(hub.pendingCount).toBe(0);
+    // Both slots are free again: two more requests may wait at once (an orphaned waiter would hold one).
+    const c = hub.send({ event: 'f', actor: 'C' });
+    const d = hub.send({ event: 'f', actor: 'D' });
+    const [mc, md] = await Promise.all([c, d]);
+    expect(md).toBe(mc);
+    expect(reported).toHaveLength(4);
+  });
+
+  it('every listener still runs when an earlier one throws, and once-listeners run once', async () => {
+    const hub = hubOf();
+    hub.on('error', () => undefined);
+    const heard: string[] = [];
+    hub.on('match', failing());
+    hub.once('match', () => heard.push('once'));
+    hub.on('match', () => heard.push('always'));
+    await Promise.all([hub.send({ event: 'e', actor: 'A' }), hub.send({ event: 'e', actor: 'B' })]);
+    await Promise.all([hub.send({ event: 'e', actor: 'A' }), hub.send({ event: 'e', actor: 'B' })]);
+    expect(heard).toEqual(['once', 'always', 'always']);
+  });
+
+  it('without an error listener, a listener\'s exception becomes a process warning, not a crash', async () => {
+    const hub = hubOf();
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      hub.on('withdrawn', failing());
+      hub.on('pending', failing());
+      const sent = hub.send({ event: 'e', actor: 'A' });
+      await hub.close();
+      expect(await codeOf(sent)).toBe('shutting_down');
+      expect(warn.mock.calls.map(([message, options]) => [message, (options as { type?: string }).type]))
+        .toEqual([['listener bug', 'NetsyncListenerError'], ['listener bug', 'NetsyncListenerError']]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('waitFor (the router\'s way in)', () => {
   /** A sink that records what it hears, in order. */
   function recorder(): SendSink & { heard: Array<['matched', Match] | ['failed', unknown]> } {
