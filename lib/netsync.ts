@@ -118,6 +118,11 @@ class Waiter implements PendingSend {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The store's `offer` while in flight, so a withdrawal reaches the store after it. */
   offering: Promise<void> | undefined = undefined;
+  /**
+   * Set while a timeout or shutdown asks the store to withdraw the request. The caller is still there,
+   * so the waiter stays registered: if a group took the request first, the caller gets that group.
+   */
+  ending = false;
   constructor(
     readonly owner: WaiterOwner,
     readonly req: PendingRequest,
@@ -285,10 +290,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       (err: unknown) => {
         waiter.offering = undefined;
         generation.done();
-        if (this.#waiters.get(req.id) !== waiter) return;
-        this.#release(waiter);
-        waiter.sink.failed(isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
-        this.#tell('withdrawn', req, 'lost');
+        this.#fail(waiter, 'lost', isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
       },
     );
     if (this.#waiters.has(req.id)) waiter.offering = offering;
@@ -363,32 +365,75 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
 
   async #close(): Promise<void> {
     const error = errors.shuttingDown();
-    for (const waiter of [...this.#waiters.values()]) {
-      this.#release(waiter);
-      waiter.sink.failed(error);
-      this.#tell('withdrawn', waiter.req, 'closed');
-    }
+    // Each waiter leaves the store first: one that a group already took gets its group, not an error.
+    await Promise.all([...this.#waiters.values()].map((waiter) => this.#end(waiter, 'closed', error)));
     await this.#settled(Infinity);
     await this.#store.close();
+    // A store that answered "already matched" but never delivered the group cannot deliver it now.
+    for (const waiter of [...this.#waiters.values()]) this.#fail(waiter, 'closed', error);
   }
 
-  /** Withdraw a waiter whose caller went away (abort or timeout). */
+  /**
+   * A caller whose signal aborted has gone: it is answered at once, and the store is told. A timeout is
+   * different: the caller is still waiting, so it is answered only once the store confirms the request
+   * is in no group (a group that formed meanwhile is delivered instead).
+   */
   #leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void {
     if (this.#waiters.get(waiter.req.id) !== waiter) return;
-    this.#release(waiter);
-    const id = waiter.req.id;
-    // A false answer means a group already took it: that group still settles the others; this caller is gone.
-    let withdrawing: Promise<boolean>;
-    if (waiter.offering === undefined) {
-      withdrawing = this.#withdraw(id);
-    } else {
-      withdrawing = waiter.offering.then(() => this.#withdraw(id));
-      this.#holdOffersFor(withdrawing);
+    if (reason === 'timeout') {
+      void this.#end(waiter, 'timeout', error);
+      return;
     }
+    this.#release(waiter);
+    // A false answer means a group already took it: that group still settles the others; this caller is gone.
+    this.#track(this.#withdrawAfterOffer(waiter));
+    // Told only now that the withdrawal is on its way: nothing a listener or the caller does can undo it.
+    waiter.sink.failed(error);
+    this.#tell('withdrawn', waiter.req, reason);
+  }
+
+  /**
+   * Withdraw a waiting caller's request and answer `error` once the store confirms it is in no group. If a
+   * group took it first, the store delivers that group (onMatch) and the caller gets it.
+   */
+  async #end(waiter: Waiter, reason: 'timeout' | 'closed', error: unknown): Promise<void> {
+    if (waiter.ending) return;
+    waiter.ending = true;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    const withdrawing = this.#withdrawAfterOffer(waiter);
+    this.#track(withdrawing);
+    let withdrawn: boolean;
+    try {
+      withdrawn = await withdrawing;
+    } catch (err) {
+      this.#fail(waiter, 'lost', isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+      return;
+    }
+    // A false answer means a group took the request, and the store has delivered it (the waiter is gone).
+    // A store that broke that promise still never leaves the caller waiting forever.
+    if (this.#waiters.get(waiter.req.id) === waiter) this.#fail(waiter, withdrawn ? reason : 'lost', error);
+  }
+
+  /** The store's withdraw, after the request's own offer if that is still on its way. */
+  #withdrawAfterOffer(waiter: Waiter): Promise<boolean> {
+    const id = waiter.req.id;
+    if (waiter.offering === undefined) return this.#withdraw(id);
+    const withdrawing = waiter.offering.then(() => this.#withdraw(id));
+    this.#holdOffersFor(withdrawing);
+    return withdrawing;
+  }
+
+  /** Count a store call in the current generation, for `stats()` and `close()`. */
+  #track(call: Promise<unknown>): void {
     const generation = this.#generation;
     generation.start();
-    void withdrawing.then(generation.done, generation.done);
-    // Told only now that the store has the withdrawal: nothing a listener or the caller does can undo it.
+    void call.then(generation.done, generation.done);
+  }
+
+  /** Answer a still-registered waiter with `error`. */
+  #fail(waiter: Waiter, reason: WithdrawReason, error: unknown): void {
+    if (this.#waiters.get(waiter.req.id) !== waiter) return;
+    this.#release(waiter);
     waiter.sink.failed(error);
     this.#tell('withdrawn', waiter.req, reason);
   }
@@ -428,10 +473,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   #onLost(ids: readonly string[], error: NetsyncError): void {
     for (const id of ids) {
       const waiter = this.#waiters.get(id);
-      if (waiter === undefined) continue;
-      this.#release(waiter);
-      waiter.sink.failed(error);
-      this.#tell('withdrawn', waiter.req, 'lost');
+      if (waiter !== undefined) this.#fail(waiter, 'lost', error);
     }
   }
 

@@ -54,7 +54,12 @@ export type LostListener = (ids: readonly string[], error: NetsyncError) => void
 export interface MatcherStore {
   /** Match `req` now with pending requests, or keep it pending. Rejects with `store_unavailable` if the store cannot be reached. */
   offer(req: PendingRequest): Promise<void>;
-  /** Withdraw a pending request. Resolves false if it was already matched (or unknown). */
+  /**
+   * Withdraw a pending request. Resolves true once it is in the store no more, so no group can take it.
+   * Resolves false if a group already took it (or it is unknown): a group with a member of this process
+   * must then have reached the `onMatch` listeners before the promise resolves, so that a caller whose
+   * timeout raced its group gets the group and never an error its mates don't see (DESIGN §3 rule 6).
+   */
   withdraw(id: string): Promise<boolean>;
   /** Subscribe to groups with members owned by this process. */
   onMatch(listener: MatchListener): void;

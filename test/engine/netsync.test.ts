@@ -133,6 +133,56 @@ describe('Netsync.send', () => {
     expect(withdrawn).toEqual(['B aborted']);
   });
 
+  it('gives a timed-out caller the group that took it before its withdrawal, never a 504 its mates do not see', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      store.held = [];
+      const outcome: string[] = [];
+      const a = hub.send({ event: 'e', actor: 'A' }, { timeoutMs: 50 });
+      void a.then(() => outcome.push('A matched'), (err: unknown) => outcome.push(`A ${String(err)}`));
+      const b = hub.send({ event: 'e', actor: 'B' });
+      await hub.stats();
+      // The group {A, B} formed in the store but is still on its way to this hub when A's timer fires.
+      store.refuseWithdrawals = true;
+      jest.advanceTimersByTime(50);
+      const [ma, mb] = await Promise.all([a, b]);
+      expect(ma).toBe(mb);
+      expect(outcome).toEqual(['A matched']);
+      expect(store.calls).toEqual(['offer A', 'offer B', 'withdraw false']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('answers timeout only once the store confirmed the withdrawal', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const withdrawn: string[] = [];
+    hub.on('withdrawn', (req, reason) => withdrawn.push(`${req.params.actor} ${reason}`));
+    const error = await rejection(hub.send({ event: 'e', actor: 'A' }, { timeoutMs: 1 }));
+    expect(isNetsyncError(error) && error.code).toBe('timeout');
+    expect(store.calls).toEqual(['offer A', 'withdraw true']);
+    expect(withdrawn).toEqual(['A timeout']);
+  });
+
+  it('on close, gives each waiter the group that already took it, and shutting_down to the rest', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    store.held = [];
+    const a = hub.send({ event: 'e', actor: 'A' });
+    const b = hub.send({ event: 'e', actor: 'B' });
+    const c = hub.send({ event: 'f', actor: 'C' });
+    await hub.stats();
+    store.refuseWithdrawals = true;
+    await hub.close();
+    const [ma, mb] = await Promise.all([a, b]);
+    expect(ma).toBe(mb);
+    expect(ma.members.map((m) => m.actor)).toEqual(['A', 'B']);
+    expect(await codeOf(c)).toBe('shutting_down');
+  });
+
   it('rejects with store_unavailable when the store fails an offer, and forgets the waiter', async () => {
     const store = new AsyncStore();
     const hub = hubOf({ store });

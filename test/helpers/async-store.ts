@@ -51,6 +51,12 @@ export class AsyncStore implements MatcherStore {
     await tick();
     const withdrawn = this.refuseWithdrawals ? false : await this.inner.withdraw(id);
     this.calls.push(`withdraw ${String(withdrawn)}`);
+    // The contract: "already matched" comes after the group that took it, as a store reading it back would.
+    if (!withdrawn && this.held !== undefined) {
+      const taken = this.held.filter((group) => group.members.some((member) => member.id === id));
+      this.held = this.held.filter((group) => !taken.includes(group));
+      for (const group of taken) this.deliver(group);
+    }
     return withdrawn;
   }
 
