@@ -31,10 +31,11 @@ export function normalizeParams(input: unknown, options: { maxMates?: number } =
   }
   const event = nameField(input, 'event');
   const actor = nameField(input, 'actor');
+  // The payload is data, never a default: `payload=` shares the empty string.
   const payload = (own(input, 'payload') ?? null) as JsonValue;
-  const mates = matesField(own(input, 'mates'), maxMates);
-  const labels = labelsField(own(input, 'labels'), actor);
-  const { selector, text } = selectorField(own(input, 'selector'), actor);
+  const mates = matesField(optionalField(input, 'mates'), maxMates);
+  const labels = labelsField(optionalField(input, 'labels'), actor);
+  const { selector, text } = selectorField(optionalField(input, 'selector'), actor);
   const params: RequestParams = { event, actor, payload, labels, selector: text, mates };
   return { params, selector, classKey: classKeyOf(event, mates, labels, selector) };
 }
@@ -63,8 +64,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * An optional field as the rules read it: the empty string counts as not given (DESIGN §2), as in the Go
+ * original and as HTML forms send an untouched input, so `selector=` is the default selector and `mates=` is 1.
+ * Every optional field goes through here, the HTTP controls (`timeout`, `input`, `output`) too; only the
+ * payload, which is data, and the required event and actor do not.
+ */
+export function optionalField(fields: Readonly<Record<string, unknown>>, key: string): unknown {
+  const value = own(fields, key);
+  return value === '' ? undefined : value;
+}
+
 /** Own properties only, so `__proto__` or `constructor` never come from a prototype. */
-function own(input: Record<string, unknown>, key: string): unknown {
+function own(input: Readonly<Record<string, unknown>>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
 }
 

@@ -88,7 +88,7 @@ describe('normalizeParams', () => {
     expect(normalize({ event: 'e', actor: 'a', mates: '2' }).params.mates).toBe(2);
     expect(normalize({ event: 'e', actor: 'a', mates: 64 }).params.mates).toBe(64);
     expect(normalize({ event: 'e', actor: 'a', mates: '5' }, 5).params.mates).toBe(5);
-    for (const mates of ['2.5', 2.5, -1, '-1', 'abc', '', ' 2', 1e3, '1e3', 65, Infinity, NaN, null, true, [2], '0x2']) {
+    for (const mates of ['2.5', 2.5, -1, '-1', 'abc', ' 2', 1e3, '1e3', 65, Infinity, NaN, null, true, [2], '0x2']) {
       const { code, message } = errorOf({ event: 'e', actor: 'a', mates });
       expect(code).toBe('bad_request');
       expect(message).toMatch(/mates must be an integer from 0 to 64/);
@@ -145,14 +145,42 @@ describe('normalizeParams', () => {
     expect(errorOf({ event: 'e', actor: 'a', labels: JSON.parse('{"__proto__":"x"}') as object }).code).toBe('bad_request');
   });
 
-  it('parses the selector, keeps its text, and treats "" as match-everyone', () => {
+  it('parses the selector and keeps its text; `actor` accepts anyone, even yourself', () => {
     const custom = normalize({ event: 'e', actor: 'a', selector: 'kind in (player, bot),!banned' });
     expect(custom.params.selector).toBe('kind in (player, bot),!banned');
     expect(custom.selector.matches({ kind: 'bot' })).toBe(true);
     expect(custom.selector.matches({ kind: 'bot', banned: 'y' })).toBe(false);
-    const everyone = normalize({ event: 'e', actor: 'a', selector: '' });
-    expect(everyone.params.selector).toBe('');
+    const everyone = normalize({ event: 'e', actor: 'a', selector: 'actor' });
+    expect(everyone.params.selector).toBe('actor');
     expect(everyone.selector.matches({ actor: 'a' })).toBe(true);
+  });
+
+  describe('an empty optional field counts as not given (DESIGN §2)', () => {
+    it('"" is the default selector, never yourself', () => {
+      const empty = normalize({ event: 'e', actor: 'a', selector: '' });
+      expect(empty.params.selector).toBe('actor != a');
+      expect(empty.selector.matches({ actor: 'a' })).toBe(false);
+      expect(empty.selector.matches({ actor: 'b' })).toBe(true);
+      expect(empty.classKey).toBe(normalize({ event: 'e', actor: 'a' }).classKey);
+    });
+
+    it('"" labels are the actor label alone, "" mates is 1', () => {
+      expect(normalize({ event: 'e', actor: 'a', labels: '' }).params.labels).toEqual({ actor: 'a' });
+      expect(normalize({ event: 'e', actor: 'a', mates: '' }).params.mates).toBe(1);
+      const all = normalize({ event: 'e', actor: 'a', labels: '', selector: '', mates: '' });
+      expect(all.params).toEqual(normalize({ event: 'e', actor: 'a' }).params);
+    });
+
+    it('keeps an empty payload as the empty string, and still requires event and actor', () => {
+      expect(normalize({ event: 'e', actor: 'a', payload: '' }).params.payload).toBe('');
+      expect(errorOf({ event: '', actor: 'a' }).message).toBe('event is required');
+      expect(errorOf({ event: 'e', actor: '' }).message).toBe('actor is required');
+    });
+
+    it('reads only the empty string so: null or whitespace are still checked', () => {
+      expect(errorOf({ event: 'e', actor: 'a', selector: null }).code).toBe('bad_request');
+      expect(errorOf({ event: 'e', actor: 'a', mates: ' ' }).code).toBe('bad_request');
+    });
   });
 
   it('reports a selector that does not parse as invalid_selector naming it and the position', () => {
@@ -179,7 +207,7 @@ describe('normalizeParams', () => {
       expect(key({ mates: 2 })).not.toBe(base);
       expect(normalize({ event: 'f', actor: 'a' }).classKey).not.toBe(base);
       expect(key({ labels: 'x=1' })).not.toBe(base);
-      expect(key({ selector: '' })).not.toBe(base);
+      expect(key({ selector: 'actor' })).not.toBe(base);
       expect(key({ selector: 'x in (1,2)' })).not.toBe(key({ selector: 'x in (1)' }));
     });
 
