@@ -3,6 +3,7 @@ import { errors } from './errors';
 import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
 import type { Labels, Selector } from './selector/types';
 import type { JsonValue, RequestParams } from './types';
+import { isWellFormed, isWellFormedDeep } from './unicode';
 
 /** Validated parameters with the compiled selector and the class key stores group by. */
 export interface NormalizedRequest {
@@ -33,6 +34,8 @@ export function normalizeParams(input: unknown, options: { maxMates?: number } =
   const actor = nameField(input, 'actor');
   // The payload is data, never a default: `payload=` shares the empty string.
   const payload = (own(input, 'payload') ?? null) as JsonValue;
+  // A lone surrogate cannot survive UTF-8: stores and clients would see another text than the sender meant.
+  if (!isWellFormedDeep(payload)) throw errors.badRequest(illFormed('the payload (a string or key in it)'));
   const mates = matesField(optionalField(input, 'mates'), maxMates);
   const labels = labelsField(optionalField(input, 'labels'), actor);
   const { selector, text } = selectorField(optionalField(input, 'selector'), actor);
@@ -87,6 +90,8 @@ function nameField(input: Record<string, unknown>, field: 'event' | 'actor'): st
   if (value === undefined || value === null || value === '') throw errors.badRequest(`${field} is required`);
   if (typeof value !== 'string') throw errors.badRequest(`${field} must be a string`);
   if (value.length > MAX_NAME_LENGTH) throw errors.badRequest(`${field} is longer than ${MAX_NAME_LENGTH} characters`);
+  // `e\ud800` and `e\udbff` are different names here but one in UTF-8: they must not be able to meet.
+  if (!isWellFormed(value)) throw errors.badRequest(illFormed(field));
   return value;
 }
 
@@ -103,6 +108,8 @@ function matesField(value: unknown, maxMates: number): number {
 }
 
 function labelsField(value: unknown, actor: string): Labels {
+  // Checked before the label syntax, so every field reports an ill-formed text the same way.
+  if (!isWellFormedDeep(value)) throw errors.badRequest(illFormed('labels'));
   let given: Labels;
   try {
     if (value === undefined) given = Object.create(null) as Labels;
@@ -208,6 +215,7 @@ function selectorField(value: unknown, actor: string): SelectorField {
     return field;
   }
   if (typeof value !== 'string') throw errors.badRequest('selector must be a string');
+  if (!isWellFormed(value)) throw errors.badRequest(illFormed('selector'));
   let field = parsedSelectors.get(value);
   if (field !== undefined) return field;
   try {
@@ -231,6 +239,11 @@ function selectorField(value: unknown, actor: string): SelectorField {
 function ownCopy(text: string): string {
   // V8 makes slices only of 13 characters or more; shorter strings are copies already.
   return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
+}
+
+/** The text itself stays out of the message: it is what the client could not encode. */
+function illFormed(what: string): string {
+  return `${what} must be well-formed Unicode; it holds a lone surrogate (half of a UTF-16 pair without the other half)`;
 }
 
 function describe(value: unknown): string {

@@ -192,6 +192,30 @@ describe('normalizeParams', () => {
     expect(errorOf({ event: 'e', actor: 'a', selector: null }).code).toBe('bad_request');
   });
 
+  describe('well-formed Unicode only', () => {
+    it.each([
+      ['event', { event: 'e\ud800', actor: 'a' }],
+      ['actor', { event: 'e', actor: '\udfffa' }],
+      ['a label key', { event: 'e', actor: 'a', labels: { 'k\ud800': 'v' } }],
+      ['a label value', { event: 'e', actor: 'a', labels: 'k=\udc00' }],
+      ['the selector', { event: 'e', actor: 'a', selector: 'k=\ud83d' }],
+      ['a payload string', { event: 'e', actor: 'a', payload: 'x\ud800' }],
+      ['a payload key', { event: 'e', actor: 'a', payload: { nested: [{ ['\udbff']: 1 }] } }],
+    ])('refuses a lone surrogate in %s as bad_request', (_where, input) => {
+      const { code, message } = errorOf(input);
+      expect(code).toBe('bad_request');
+      expect(message).toContain('well-formed Unicode');
+    });
+
+    it('accepts surrogate pairs, and payloads that share or cycle through objects', () => {
+      expect(normalize({ event: 'e\ud83d\ude00', actor: '\ud83c\udf6b', payload: '\ud83d\ude00' }).params.event).toBe('e😀');
+      const shared = { s: 'ok' };
+      const cyclic: Record<string, unknown> = { shared, again: shared };
+      cyclic.self = cyclic;
+      expect(normalize({ event: 'e', actor: 'a', payload: cyclic as never }).params.payload).toBe(cyclic);
+    });
+  });
+
   describe('classKey', () => {
     const key = (input: object): string => normalize({ event: 'e', actor: 'a', ...input }).classKey;
 
