@@ -47,6 +47,7 @@ export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
     limitLabel: settings.limitLabel,
     maxWaitMs: settings.maxWaitMs,
     parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes,
+    maxBodyBytes: settings.limitBytes,
   }));
   if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), errorHandler(settings.limitLabel));
   return Object.assign(router, { hub });

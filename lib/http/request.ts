@@ -20,6 +20,8 @@ export interface RequestLimits {
   readonly maxWaitMs: number | undefined;
   /** Node budget for a body the host parsed. */
   readonly parsedNodeBudget: number;
+  /** The body limit in bytes, which no decoded body may expand past. */
+  readonly maxBodyBytes: number;
 }
 
 /** Decode `req` (its body already read as text by the router, or parsed by the host). Throws `bad_request`. */
@@ -31,6 +33,7 @@ export function readEventRequest(req: Request, limits: RequestLimits): EventRequ
     contentType: req.headers['content-type'],
     input,
     parsedNodeBudget: limits.parsedNodeBudget,
+    maxBytes: limits.maxBodyBytes,
   });
   if (optionalField(body, 'input') !== undefined) {
     throw errors.badRequest('input belongs in the query string: it says how to read the body');
