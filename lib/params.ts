@@ -1,6 +1,7 @@
 // The one place request rules live: validates and defaults what a caller sent, for the hub and the router alike.
 import { errors } from './errors';
 import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
+import { BoundedCache, type CacheLimits } from './selector/cache';
 import type { Labels, Selector } from './selector/types';
 import type { JsonValue, RequestParams } from './types';
 import { isWellFormed, isWellFormedDeep } from './unicode';
@@ -166,33 +167,18 @@ function labelStrings(map: Record<string, unknown>): Record<string, string> {
 }
 
 /**
- * Most compiled selectors kept for reuse, by selector text and by actor for the default selector.
- * Selectors are immutable, so requests with the same text share one: parsing is skipped, and a backlog of
- * alike waiters holds one selector instead of one each.
+ * Bounds of the compiled-selector caches, by selector text and by actor for the default selector. Selectors
+ * are immutable, so requests with the same text share one: parsing is skipped, and a backlog of alike waiters
+ * holds one selector instead of one each. Bounded by size as well as count, so that many distinct huge
+ * selectors cannot fill the heap.
  */
-export const SELECTOR_CACHE_SIZE = 1000;
-
-/** A map that forgets its oldest entry past `limit` entries. */
-export class BoundedCache<K, V> {
-  readonly #entries = new Map<K, V>();
-  constructor(readonly limit: number) {}
-
-  get(key: K): V | undefined {
-    return this.#entries.get(key);
-  }
-
-  set(key: K, value: V): void {
-    if (this.#entries.size >= this.limit) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, value);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-}
+export const SELECTOR_CACHE_LIMITS: CacheLimits = {
+  maxEntries: 1000,
+  /** Characters of selector text kept in all. */
+  maxWeight: 256 * 1024,
+  /** A selector longer than this is parsed for its request and not kept. */
+  maxEntryWeight: 4 * 1024,
+};
 
 /** A compiled selector with the text `params.selector` shows for it. */
 interface SelectorField {
@@ -200,8 +186,13 @@ interface SelectorField {
   readonly text: string;
 }
 
-const parsedSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
-const defaultSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
+const parsedSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_LIMITS);
+const defaultSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_LIMITS);
+
+/** What the selector caches hold, for tests and diagnostics. */
+export function selectorCacheUsage(): { readonly entries: number; readonly characters: number } {
+  return { entries: parsedSelectors.size + defaultSelectors.size, characters: parsedSelectors.weight + defaultSelectors.weight };
+}
 
 function selectorField(value: unknown, actor: string): SelectorField {
   if (value === undefined) {
@@ -210,7 +201,7 @@ function selectorField(value: unknown, actor: string): SelectorField {
       const name = ownCopy(actor);
       // Built, not parsed: an actor name may hold characters the selector grammar does not allow.
       field = { selector: selectorOf([{ key: 'actor', operator: '!=', values: [name] }]), text: `actor != ${name}` };
-      defaultSelectors.set(name, field);
+      defaultSelectors.set(name, field, field.text.length);
     }
     return field;
   }
@@ -228,7 +219,7 @@ function selectorField(value: unknown, actor: string): SelectorField {
     }
     throw err;
   }
-  parsedSelectors.set(field.text, field);
+  parsedSelectors.set(field.text, field, field.text.length);
   return field;
 }
 

@@ -1,6 +1,6 @@
 // The request rules of normalizeParams: defaults, coercions, rejections and prototype-safe data.
 import { isNetsyncError } from '../../lib/errors';
-import { BoundedCache, normalizeParams, SELECTOR_CACHE_SIZE, type NormalizedRequest } from '../../lib/params';
+import { normalizeParams, SELECTOR_CACHE_LIMITS, selectorCacheUsage, type NormalizedRequest } from '../../lib/params';
 
 const normalize = (input: unknown, maxMates = 64): NormalizedRequest => normalizeParams(input, { maxMates });
 
@@ -273,7 +273,7 @@ describe('compiled selectors are shared', () => {
 
   it('keeps working past the cache size', () => {
     const first = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
-    for (let i = 1; i <= SELECTOR_CACHE_SIZE; i++) normalize({ event: 'e', actor: 'a', selector: `level=${i}` });
+    for (let i = 1; i <= SELECTOR_CACHE_LIMITS.maxEntries; i++) normalize({ event: 'e', actor: 'a', selector: `level=${i}` });
     const later = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
     expect(later.selector).not.toBe(first.selector);
     expect(later.selector.toString()).toBe(first.selector.toString());
@@ -281,13 +281,23 @@ describe('compiled selectors are shared', () => {
   });
 });
 
-describe('BoundedCache', () => {
-  it('forgets its oldest entry past its limit', () => {
-    const cache = new BoundedCache<string, number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    cache.set('c', 3);
-    expect(cache.size).toBe(2);
-    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, 2, 3]);
+describe('the selector cache is bounded by size', () => {
+  /** A valid selector of about `length` characters, distinct for each `n`. */
+  const longSelector = (n: number, length: number): string => `level!=n${n}${',k=v'.repeat(Math.ceil(length / 4))}`;
+
+  it('does not keep a selector over a few KB, so each request parses its own', () => {
+    const text = longSelector(0, SELECTOR_CACHE_LIMITS.maxEntryWeight + 10);
+    const one = normalize({ event: 'e', actor: 'a', selector: text });
+    const two = normalize({ event: 'e', actor: 'a', selector: text });
+    expect(two.selector).not.toBe(one.selector);
+    expect(two.classKey).toBe(one.classKey);
+  });
+
+  it('keeps a selector of a few KB, and caps the text kept in all', () => {
+    const text = longSelector(-1, 3000);
+    expect(normalize({ event: 'e', actor: 'a', selector: text }).selector).toBe(normalize({ event: 'f', actor: 'b', selector: text }).selector);
+    for (let i = 0; i < 500; i++) normalize({ event: 'e', actor: 'a', selector: longSelector(i, 3000) });
+    expect(selectorCacheUsage().characters).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxWeight);
+    expect(selectorCacheUsage().entries).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxEntries);
   });
 });
