@@ -3,6 +3,7 @@ import bodyParser from 'body-parser';
 import { Router } from 'express';
 import { allowMethods, errorHandler, eventHandler, statsHandler } from './http/handlers';
 import { resolveOptions } from './http/options';
+import type { StatsOption } from './http/stats';
 import { attachLogger, type LogOption } from './log';
 import type { Netsync } from './netsync';
 import type { MatcherStore } from './stores/types';
@@ -21,8 +22,11 @@ export interface NetsyncRouterOptions {
   maxPending?: number;
   /** Body size limit, bytes or a string like `64kb`. Default 64 KiB. */
   limit?: number | string;
-  /** Serve `GET /stats`. Default true. */
-  stats?: boolean;
+  /**
+   * `GET /stats`: `true` shows every pending request with its payload, `'redacted'` leaves payloads out,
+   * `false` serves no /stats (the path falls through to the host). Default true.
+   */
+  stats?: StatsOption;
   /** Lifecycle logging. Default off. */
   log?: LogOption;
 }
@@ -49,6 +53,8 @@ export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
     parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes,
     maxBodyBytes: settings.limitBytes,
   }));
-  if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), errorHandler(settings.limitLabel));
+  if (settings.stats !== false) {
+    router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub, { redacted: settings.stats === 'redacted' }), errorHandler(settings.limitLabel));
+  }
   return Object.assign(router, { hub });
 }
