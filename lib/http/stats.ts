@@ -1,5 +1,5 @@
 // What GET /stats shows: the full tree of pending requests, or the same without payloads.
-import type { StatsTree } from '../types';
+import type { RequestParams, StatsTree } from '../types';
 
 /** The `stats` router option: `true` the full tree, `'redacted'` without payloads, `false` no /stats at all. */
 export type StatsOption = boolean | 'redacted';
@@ -9,7 +9,7 @@ export type RedactedStatsTree = Record<string, Record<string, Record<string, Red
 
 /** One pending request as redacted /stats shows it. */
 export interface RedactedStatsEntry {
-  readonly params: Omit<StatsTree[string][string][string]['params'], 'payload'>;
+  readonly params: Omit<RequestParams, 'payload'>;
   readonly created_at: string;
 }
 

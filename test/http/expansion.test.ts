@@ -2,8 +2,10 @@
 import express from 'express';
 import request from 'supertest';
 import { netsync } from '../../lib/router';
+import { RedisStore } from '../../lib/stores/redis';
 import type { Match } from '../../lib/types';
-import { routerPerTest, serve } from './helpers';
+import { describeRedis, RedisClients } from '../helpers/redis';
+import { routerPerTest, serve, serveRouter, waitForPending } from './helpers';
 
 const served = routerPerTest();
 
@@ -98,4 +100,26 @@ test('a body the host parsed into shared nodes is measured the same way', async 
     await host.close();
     await router.hub.close();
   }
+});
+
+describeRedis('alias expansion with the Redis store', () => {
+  const redis = new RedisClients();
+  afterAll(() => redis.cleanup());
+
+  test('the body is refused before the store sees it, and a waiter of the same event is unaffected', async () => {
+    const served = await serveRouter({ store: new RedisStore({ client: await redis.client(), prefix: redis.prefix() }) });
+    try {
+      const waiting = request(served.url).get('/event?event=e&actor=w&payload=1').then((res) => res);
+      await waitForPending(served.hub, 1);
+      const bomb = aliasPayload(3, 50_000).replace('mates: 0', 'mates: 1');
+      expectExpansionRefused(await request(served.url).post('/event?input=yaml').send(bomb));
+      const stats = (await request(served.url).get('/stats')).body as Record<string, Record<string, unknown>>;
+      expect(Object.keys(stats.e ?? {})).toEqual(['w']);
+      const mate = await request(served.url).get('/event?event=e&actor=m&payload=2');
+      expect(mate.status).toBe(200);
+      expect((await waiting).status).toBe(200);
+    } finally {
+      await served.close();
+    }
+  });
 });

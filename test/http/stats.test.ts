@@ -1,7 +1,9 @@
 // The `stats` router option: the full /stats tree, a redacted one without payloads, or no /stats; checked at factory time.
 import request from 'supertest';
 import { netsync } from '../../lib/router';
+import { RedisStore } from '../../lib/stores/redis';
 import type { StatsTree } from '../../lib/types';
+import { describeRedis, RedisClients } from '../helpers/redis';
 import { serveRouter, waitForPending, yaml, type ServedRouter } from './helpers';
 
 const open: ServedRouter[] = [];
@@ -66,4 +68,22 @@ test('stats: false serves no /stats; the path falls through', async () => {
 test.each([['full'], ['off'], ['true'], [1], [null], [{}]])('stats: %j is a TypeError naming the option', (stats) => {
   expect(() => netsync({ stats: stats as never })).toThrow(TypeError);
   expect(() => netsync({ stats: stats as never })).toThrow(/netsync: stats must be true .*'redacted'.* or false/);
+});
+
+describeRedis("stats: 'redacted' with the Redis store", () => {
+  const redis = new RedisClients();
+  afterAll(() => redis.cleanup());
+
+  test('leaves out the payloads of waiters on every instance sharing the store', async () => {
+    const prefix = redis.prefix();
+    const one = await start({ stats: 'redacted', store: new RedisStore({ client: await redis.client(), prefix }) });
+    const two = await start({ stats: 'redacted', store: new RedisStore({ client: await redis.client(), prefix }) });
+    await waiter(one);
+    const res = await request(two.url).get('/stats');
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('top-secret');
+    const tree = JSON.parse(res.text) as Record<string, Record<string, Record<string, { params: Record<string, unknown> }>>>;
+    const entries = Object.values(tree.__proto__?.constructor ?? {});
+    expect(entries.map((e) => [e.params.actor, 'payload' in e.params])).toEqual([['constructor', false]]);
+  });
 });
