@@ -1,5 +1,6 @@
 // The Express router factory: `GET|POST /event` and `GET /stats` wherever the host mounts it (DESIGN §4).
 import bodyParser from 'body-parser';
+import { verifyUtf8 } from './http/charset';
 import { Router } from 'express';
 import { allowMethods, errorHandler, eventHandler, statsHandler } from './http/handlers';
 import { resolveOptions } from './http/options';
@@ -44,7 +45,7 @@ export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
   if (settings.log !== undefined) attachLogger(hub, settings.log);
 
   const router = Router();
-  const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8' });
+  const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8', verify: verifyUtf8 });
   // One route step for /event: each further step costs a pass through the router's dispatch per request.
   router.all('/event', eventHandler(hub, {
     readBody,

@@ -1,4 +1,4 @@
-// Lone surrogates in any string field are a 400 bad_request before any store sees them, on the memory and the Redis store alike.
+// Lone surrogates and bytes that are no UTF-8, in any field and any input form, are a 400 bad_request before any store sees them, on both stores.
 import request from 'supertest';
 import { RedisStore } from '../../lib/stores/redis';
 import type { MatcherStore } from '../../lib/stores/types';
@@ -32,6 +32,12 @@ function unicodeSuite(makeStore: () => Promise<MatcherStore | undefined>): void 
   const postJson = (body: string): Promise<request.Response> =>
     request(served.url).post('/event').set('Content-Type', 'application/json').send(body).then((res) => res);
 
+  /** POST these exact bytes (supertest would serialise a Buffer as JSON). */
+  async function postBytes(type: string, bytes: Buffer): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${served.url}/event`, { method: 'POST', headers: { 'content-type': type }, body: bytes });
+    return { status: res.status, body: (await res.json()) as unknown };
+  }
+
   test.each(ILL_FORMED_JSON)('a lone surrogate in %s is a 400 bad_request', async (_where, body) => {
     const res = await postJson(body);
     expect(res.status).toBe(400);
@@ -58,6 +64,44 @@ function unicodeSuite(makeStore: () => Promise<MatcherStore | undefined>): void 
     expect(one.text).not.toContain('secret');
     expect(two.text).not.toContain('secret');
     expect((await request(served.url).get('/stats')).body).toEqual({});
+  });
+
+  test.each([
+    ['an encoded surrogate in the query', '/event?event=e%ED%A0%80&actor=a&mates=0'],
+    ['another encoded surrogate in the query', '/event?event=e%ED%AF%BF&actor=a&mates=0'],
+    ['a byte that starts no UTF-8 character', '/event?event=e&actor=a%FF&mates=0'],
+    ['a character cut short', '/event?event=e&actor=a&mates=0&payload=%E2%82'],
+  ])('%s is a 400 bad_request, not U+FFFD', async (_case, path) => {
+    const res = await request(served.url).get(path);
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { code: string; message: string } }).error).toEqual({
+      code: 'bad_request',
+      message: 'the query string is not valid UTF-8: a %-escape names bytes that are no UTF-8 text',
+    });
+  });
+
+  test('valid escapes and a stray % in the query are fine', async () => {
+    const res = await request(served.url).get('/event?event=%E2%82%AC&actor=a&mates=0&payload=100%');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ payloads: { a: '100%' }, members: [{ actor: 'a', payload: '100%', labels: { actor: 'a' } }] });
+    expect((await request(served.url).get('/event?event=e%20f&actor=a&mates=0&output=yaml')).status).toBe(200);
+  });
+
+  test.each([
+    ['a JSON body', 'application/json', '{"event":"e\xff","actor":"a","mates":0}'],
+    ['a YAML body', 'application/yaml', '{event: e\xed\xa0\x80, actor: a, mates: 0}'],
+    ['a form body', 'application/x-www-form-urlencoded', 'event=e\xc3&actor=a&mates=0'],
+    ['a form body with escapes', 'application/x-www-form-urlencoded', 'event=e%C3&actor=a&mates=0'],
+  ])('bytes that are no UTF-8 in %s are a 400 bad_request', async (_case, type, latin1) => {
+    const res = await postBytes(type, Buffer.from(latin1, 'latin1'));
+    expect(res.status).toBe(400);
+    expect((res.body as { error: { code: string; message: string } }).error.message).toMatch(/not valid UTF-8/);
+  });
+
+  test('a body in another declared charset is decoded as declared', async () => {
+    const res = await postBytes('application/json; charset=latin1', Buffer.from('{"event":"e","actor":"caf\xe9","mates":0}', 'latin1'));
+    expect(res.status).toBe(200);
+    expect((res.body as Match).members[0]?.actor).toBe('café');
   });
 
   test('a well-formed surrogate pair (an emoji) is an ordinary name and payload', async () => {
