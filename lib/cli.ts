@@ -2,7 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { parseArgs, USAGE, type ListenAddress } from './cli/args';
+import { parseArgs, USAGE, type ListenAddress, type StatsMode } from './cli/args';
+import type { StatsOption } from './http/stats';
 import type { LogFormat } from './log';
 import { Netsync } from './netsync';
 import { netsync } from './router';
@@ -34,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl);
   const hub = new Netsync({ store: opened.store });
-  const server = createServer(app(hub, command.log));
+  const server = createServer(app(hub, command.log, command.stats));
   try {
     await listen(server, command.address);
   } catch (error) {
@@ -50,12 +51,15 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
 }
 
 /** The host app: the router at the root and nothing else. */
-function app(hub: Netsync, log: LogFormat): express.Express {
+function app(hub: Netsync, log: LogFormat, stats: StatsMode): express.Express {
   const application = express();
   application.disable('x-powered-by');
-  application.use(netsync({ hub, log }));
+  application.use(netsync({ hub, log, stats: STATS_OPTION[stats] }));
   return application;
 }
+
+/** The router's `stats` option for each `--stats` mode. */
+const STATS_OPTION: Readonly<Record<StatsMode, StatsOption>> = { full: true, redacted: 'redacted', off: false };
 
 /** Connect to Redis; a first connection that fails ends start-up instead of retrying forever. */
 async function openRedis(url: string): Promise<OpenedStore> {

@@ -4,6 +4,7 @@ import { netsync } from './router';
 export { netsync };
 export default netsync;
 export type { NetsyncRouterOptions, NetsyncRouter } from './router';
+export type { StatsOption, RedactedStatsTree, RedactedStatsEntry } from './http/stats';
 export { attachLogger } from './log';
 export type { LogFormat, LogOption } from './log';
 

@@ -1,8 +1,10 @@
 // The one place request rules live: validates and defaults what a caller sent, for the hub and the router alike.
 import { errors } from './errors';
 import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
+import { BoundedCache, type CacheLimits } from './selector/cache';
 import type { Labels, Selector } from './selector/types';
 import type { JsonValue, RequestParams } from './types';
+import { isWellFormed, isWellFormedDeep } from './unicode';
 
 /** Validated parameters with the compiled selector and the class key stores group by. */
 export interface NormalizedRequest {
@@ -31,10 +33,13 @@ export function normalizeParams(input: unknown, options: { maxMates?: number } =
   }
   const event = nameField(input, 'event');
   const actor = nameField(input, 'actor');
+  // The payload is data, never a default: `payload=` shares the empty string.
   const payload = (own(input, 'payload') ?? null) as JsonValue;
-  const mates = matesField(own(input, 'mates'), maxMates);
-  const labels = labelsField(own(input, 'labels'), actor);
-  const { selector, text } = selectorField(own(input, 'selector'), actor);
+  // A lone surrogate cannot survive UTF-8: stores and clients would see another text than the sender meant.
+  if (!isWellFormedDeep(payload)) throw errors.badRequest(illFormed('the payload (a string or key in it)'));
+  const mates = matesField(optionalField(input, 'mates'), maxMates);
+  const labels = labelsField(optionalField(input, 'labels'), actor);
+  const { selector, text } = selectorField(optionalField(input, 'selector'), actor);
   const params: RequestParams = { event, actor, payload, labels, selector: text, mates };
   return { params, selector, classKey: classKeyOf(event, mates, labels, selector) };
 }
@@ -63,8 +68,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * An optional field as the rules read it: the empty string counts as not given (DESIGN §2), as in the Go
+ * original and as HTML forms send an untouched input, so `selector=` is the default selector and `mates=` is 1.
+ * Every optional field goes through here, the HTTP controls (`timeout`, `input`, `output`) too; only the
+ * payload, which is data, and the required event and actor do not.
+ */
+export function optionalField(fields: Readonly<Record<string, unknown>>, key: string): unknown {
+  const value = own(fields, key);
+  return value === '' ? undefined : value;
+}
+
 /** Own properties only, so `__proto__` or `constructor` never come from a prototype. */
-function own(input: Record<string, unknown>, key: string): unknown {
+function own(input: Readonly<Record<string, unknown>>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
 }
 
@@ -75,6 +91,8 @@ function nameField(input: Record<string, unknown>, field: 'event' | 'actor'): st
   if (value === undefined || value === null || value === '') throw errors.badRequest(`${field} is required`);
   if (typeof value !== 'string') throw errors.badRequest(`${field} must be a string`);
   if (value.length > MAX_NAME_LENGTH) throw errors.badRequest(`${field} is longer than ${MAX_NAME_LENGTH} characters`);
+  // `e\ud800` and `e\udbff` are different names here but one in UTF-8: they must not be able to meet.
+  if (!isWellFormed(value)) throw errors.badRequest(illFormed(field));
   return value;
 }
 
@@ -91,6 +109,8 @@ function matesField(value: unknown, maxMates: number): number {
 }
 
 function labelsField(value: unknown, actor: string): Labels {
+  // Checked before the label syntax, so every field reports an ill-formed text the same way.
+  if (!isWellFormedDeep(value)) throw errors.badRequest(illFormed('labels'));
   let given: Labels;
   try {
     if (value === undefined) given = Object.create(null) as Labels;
@@ -147,33 +167,18 @@ function labelStrings(map: Record<string, unknown>): Record<string, string> {
 }
 
 /**
- * Most compiled selectors kept for reuse, by selector text and by actor for the default selector.
- * Selectors are immutable, so requests with the same text share one: parsing is skipped, and a backlog of
- * alike waiters holds one selector instead of one each.
+ * Bounds of the compiled-selector caches, by selector text and by actor for the default selector. Selectors
+ * are immutable, so requests with the same text share one: parsing is skipped, and a backlog of alike waiters
+ * holds one selector instead of one each. Bounded by size as well as count, so that many distinct huge
+ * selectors cannot fill the heap.
  */
-export const SELECTOR_CACHE_SIZE = 1000;
-
-/** A map that forgets its oldest entry past `limit` entries. */
-export class BoundedCache<K, V> {
-  readonly #entries = new Map<K, V>();
-  constructor(readonly limit: number) {}
-
-  get(key: K): V | undefined {
-    return this.#entries.get(key);
-  }
-
-  set(key: K, value: V): void {
-    if (this.#entries.size >= this.limit) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, value);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-}
+export const SELECTOR_CACHE_LIMITS: CacheLimits = {
+  maxEntries: 1000,
+  /** Characters of selector text kept in all. */
+  maxWeight: 256 * 1024,
+  /** A selector longer than this is parsed for its request and not kept. */
+  maxEntryWeight: 4 * 1024,
+};
 
 /** A compiled selector with the text `params.selector` shows for it. */
 interface SelectorField {
@@ -181,8 +186,13 @@ interface SelectorField {
   readonly text: string;
 }
 
-const parsedSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
-const defaultSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_SIZE);
+const parsedSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_LIMITS);
+const defaultSelectors = new BoundedCache<string, SelectorField>(SELECTOR_CACHE_LIMITS);
+
+/** What the selector caches hold, for tests and diagnostics. */
+export function selectorCacheUsage(): { readonly entries: number; readonly characters: number } {
+  return { entries: parsedSelectors.size + defaultSelectors.size, characters: parsedSelectors.weight + defaultSelectors.weight };
+}
 
 function selectorField(value: unknown, actor: string): SelectorField {
   if (value === undefined) {
@@ -191,11 +201,12 @@ function selectorField(value: unknown, actor: string): SelectorField {
       const name = ownCopy(actor);
       // Built, not parsed: an actor name may hold characters the selector grammar does not allow.
       field = { selector: selectorOf([{ key: 'actor', operator: '!=', values: [name] }]), text: `actor != ${name}` };
-      defaultSelectors.set(name, field);
+      defaultSelectors.set(name, field, field.text.length);
     }
     return field;
   }
   if (typeof value !== 'string') throw errors.badRequest('selector must be a string');
+  if (!isWellFormed(value)) throw errors.badRequest(illFormed('selector'));
   let field = parsedSelectors.get(value);
   if (field !== undefined) return field;
   try {
@@ -208,7 +219,7 @@ function selectorField(value: unknown, actor: string): SelectorField {
     }
     throw err;
   }
-  parsedSelectors.set(field.text, field);
+  parsedSelectors.set(field.text, field, field.text.length);
   return field;
 }
 
@@ -219,6 +230,11 @@ function selectorField(value: unknown, actor: string): SelectorField {
 function ownCopy(text: string): string {
   // V8 makes slices only of 13 characters or more; shorter strings are copies already.
   return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
+}
+
+/** The text itself stays out of the message: it is what the client could not encode. */
+function illFormed(what: string): string {
+  return `${what} must be well-formed Unicode; it holds a lone surrogate (half of a UTF-16 pair without the other half)`;
 }
 
 function describe(value: unknown): string {

@@ -1,8 +1,10 @@
 // The Express router factory: `GET|POST /event` and `GET /stats` wherever the host mounts it (DESIGN §4).
 import bodyParser from 'body-parser';
+import { verifyUtf8 } from './http/charset';
 import { Router } from 'express';
 import { allowMethods, errorHandler, eventHandler, statsHandler } from './http/handlers';
 import { resolveOptions } from './http/options';
+import type { StatsOption } from './http/stats';
 import { attachLogger, type LogOption } from './log';
 import type { Netsync } from './netsync';
 import type { MatcherStore } from './stores/types';
@@ -21,8 +23,11 @@ export interface NetsyncRouterOptions {
   maxPending?: number;
   /** Body size limit, bytes or a string like `64kb`. Default 64 KiB. */
   limit?: number | string;
-  /** Serve `GET /stats`. Default true. */
-  stats?: boolean;
+  /**
+   * `GET /stats`: `true` shows every pending request with its payload, `'redacted'` leaves payloads out,
+   * `false` serves no /stats (the path falls through to the host). Default true.
+   */
+  stats?: StatsOption;
   /** Lifecycle logging. Default off. */
   log?: LogOption;
 }
@@ -40,14 +45,17 @@ export function netsync(options: NetsyncRouterOptions = {}): NetsyncRouter {
   if (settings.log !== undefined) attachLogger(hub, settings.log);
 
   const router = Router();
-  const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8' });
+  const readBody = bodyParser.text({ type: () => true, limit: settings.limitBytes, defaultCharset: 'utf-8', verify: verifyUtf8 });
   // One route step for /event: each further step costs a pass through the router's dispatch per request.
   router.all('/event', eventHandler(hub, {
     readBody,
     limitLabel: settings.limitLabel,
     maxWaitMs: settings.maxWaitMs,
     parsedNodeBudget: PARSED_NODE_ALLOWANCE + settings.limitBytes,
+    maxBodyBytes: settings.limitBytes,
   }));
-  if (settings.stats) router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub), errorHandler(settings.limitLabel));
+  if (settings.stats !== false) {
+    router.all('/stats', allowMethods('GET', 'HEAD'), statsHandler(hub, { redacted: settings.stats === 'redacted' }), errorHandler(settings.limitLabel));
+  }
   return Object.assign(router, { hub });
 }

@@ -1,9 +1,9 @@
-// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]`.
+// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]`.
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { isLogFormat, type LogFormat } from '../log';
 
 /** The usage text printed by `--help` and after a bad argument. */
-export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]
+export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]
 
 Serve GET|POST /event and GET /stats at the root.
 
@@ -11,6 +11,8 @@ Serve GET|POST /event and GET /stats at the root.
                   (default :8000, all interfaces; port 0 picks a free port)
   --log FORMAT    lifecycle log on standard output: graph (default), json or off
   --redis URL     keep pending requests in Redis (default: $REDIS_URL, else in memory)
+  --stats MODE    GET /stats: full (default, with payloads), redacted (without
+                  payloads) or off (not served)
   -h, --help      show this help
 `;
 
@@ -20,10 +22,21 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** What `GET /stats` serves: everything, everything but payloads, or nothing. */
+export type StatsMode = 'full' | 'redacted' | 'off';
+
+const STATS_MODES: readonly StatsMode[] = ['full', 'redacted', 'off'];
+
 /** What the command line asks for. */
 export type CliCommand =
   | { readonly kind: 'help' }
-  | { readonly kind: 'serve'; readonly address: ListenAddress; readonly log: LogFormat; readonly redisUrl: string | undefined };
+  | {
+    readonly kind: 'serve';
+    readonly address: ListenAddress;
+    readonly log: LogFormat;
+    readonly redisUrl: string | undefined;
+    readonly stats: StatsMode;
+  };
 
 /** The outcome of parsing: a command, or a message saying what is wrong (the CLI prints usage and exits 2). */
 export type ParseResult = { readonly ok: true; readonly command: CliCommand } | { readonly ok: false; readonly message: string };
@@ -39,6 +52,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       options: {
         log: { type: 'string' },
         redis: { type: 'string' },
+        stats: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -56,7 +70,9 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
     return { ok: false, message: `invalid Redis URL ${JSON.stringify(redisUrl)}: use redis://host:port or rediss://host:port` };
   }
-  return { ok: true, command: { kind: 'serve', address, log, redisUrl } };
+  const stats = values.stats ?? 'full';
+  if (!isStatsMode(stats)) return { ok: false, message: `invalid --stats ${JSON.stringify(stats)}: use full, redacted or off` };
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats } };
 }
 
 /** `:8000`, `8000`, `host:8000` or `[v6]:8000`; undefined when it is none of these. */
@@ -67,6 +83,10 @@ export function parseAddress(text: string): ListenAddress | undefined {
   if (port > 65535) return undefined;
   const host = match[1] ?? match[2];
   return { host: host === undefined || host === '' ? undefined : host, port };
+}
+
+function isStatsMode(text: string): text is StatsMode {
+  return (STATS_MODES as readonly string[]).includes(text);
 }
 
 function isRedisUrl(text: string): boolean {

@@ -1,5 +1,6 @@
 // Turns a request body (read as text by the router, or already parsed by the host) into fields.
-import { errors } from '../errors';
+import { errors, isNetsyncError } from '../errors';
+import { expandedSize } from './expansion';
 import type { Format } from './format';
 import { parseUrlEncoded, type Fields } from './query';
 import { checkShape } from './shape';
@@ -31,6 +32,8 @@ export interface BodySource {
   readonly input: Format | undefined;
   /** Node budget for a body the host parsed (its text length is unknown). */
   readonly parsedNodeBudget: number;
+  /** The body limit in bytes: no decoded body may expand past it (see ExpandedSizes). */
+  readonly maxBytes: number;
 }
 
 /** The body's fields (empty for no body). Throws `bad_request` for a body that is unreadable or not a map. */
@@ -47,7 +50,7 @@ export function decodeBody(source: BodySource): Fields {
       `the app's own body parser already read this body as a form, so ?input=${source.input} cannot apply; send it with Content-Type application/${source.input}, or mount netsync before the app's form parser`,
     );
   }
-  return asFields(body, source.parsedNodeBudget);
+  return asFields(body, source.parsedNodeBudget, source.maxBytes);
 }
 
 function decodeText(text: string, source: BodySource): Fields {
@@ -67,13 +70,14 @@ function decodeText(text: string, source: BodySource): Fields {
   }
   let value: unknown;
   try {
-    value = format === 'json' ? JSON.parse(text) : loadYaml(text);
+    value = format === 'json' ? JSON.parse(text) : loadYaml(text, source.maxBytes);
   } catch (error) {
+    if (isNetsyncError(error)) throw error;
     throw errors.badRequest(`the body is not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(error)}`);
   }
   // An empty YAML document (only comments) is no body at all; js-yaml reads it as null, like `~`.
   if (value === undefined || (value === null && format === 'yaml' && isEmptyYamlDocument(text))) return emptyFields();
-  return asFields(value, NODE_ALLOWANCE + text.length);
+  return asFields(value, NODE_ALLOWANCE + text.length, source.maxBytes);
 }
 
 function isNonEmptyObject(value: unknown): boolean {
@@ -88,13 +92,15 @@ function isEmptyYamlDocument(text: string): boolean {
   });
 }
 
-function asFields(value: unknown, maxNodes: number): Fields {
+function asFields(value: unknown, maxNodes: number, maxBytes: number): Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw errors.badRequest('the body must be a map of fields, like {event: e, actor: a}');
   }
   const problem = checkShape(value, maxNodes);
   if (problem === 'too_many_nodes') throw errors.badRequest(`the body expands to more than ${maxNodes} values (YAML aliases?)`);
   if (problem === 'too_deep') throw errors.badRequest('the body is nested too deeply');
+  // Every format, and bodies the host parsed: shared nodes (aliases) are counted each time they are used.
+  if (expandedSize(value) > maxBytes) throw errors.badRequest(`the body expands to more than ${maxBytes} bytes once decoded (YAML aliases?)`);
   const fields = emptyFields();
   for (const key of Object.keys(value)) fields[key] = (value as Fields)[key];
   return fields;

@@ -6,6 +6,7 @@ import type { Match, SendParams } from '../types';
 import type { Format } from './format';
 import { MatchSerializer, serialize, writeError, writeText } from './output';
 import { outputForError, readEventRequest, readStatsOutput, type EventRequest, type RequestLimits } from './request';
+import { redactStats } from './stats';
 
 /** Lets only `methods` into a route; other methods fall through to the host's routes. */
 export function allowMethods(...methods: string[]): RequestHandler {
@@ -141,8 +142,8 @@ function sendThroughPublicApi(hub: Netsync, params: SendParams, timeoutMs: numbe
   return { cancel: (reason) => controller.abort(reason) };
 }
 
-/** `GET /stats`: the pending requests of every instance sharing the hub's store. */
-export function statsHandler(hub: Netsync): RequestHandler {
+/** `GET /stats`: the pending requests of every instance sharing the hub's store; `redacted` leaves payloads out. */
+export function statsHandler(hub: Netsync, { redacted }: { readonly redacted: boolean }): RequestHandler {
   return function netsyncStats(req: Request, res: Response): void {
     let output: ReturnType<typeof readStatsOutput>;
     try {
@@ -153,7 +154,7 @@ export function statsHandler(hub: Netsync): RequestHandler {
     }
     hub
       .stats()
-      .then((tree) => writeText(res, 200, output, serialize(tree, output)))
+      .then((tree) => writeText(res, 200, output, serialize(redacted ? redactStats(tree) : tree, output)))
       .catch((error: unknown) => writeError(res, error, output));
   };
 }

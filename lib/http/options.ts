@@ -4,6 +4,7 @@ import { isLogOption, type LogOption } from '../log';
 import { Netsync } from '../netsync';
 import type { NetsyncRouterOptions } from '../router';
 import { MAX_WAIT_MS, parseDuration } from './duration';
+import type { StatsOption } from './stats';
 
 /** The options after checks and defaults. */
 export interface RouterSettings {
@@ -12,7 +13,7 @@ export interface RouterSettings {
   readonly limitBytes: number;
   /** The limit as the operator wrote it, for `too_large` messages. */
   readonly limitLabel: string;
-  readonly stats: boolean;
+  readonly stats: StatsOption;
   readonly log: LogOption | undefined;
 }
 
@@ -27,7 +28,9 @@ export function resolveOptions(options: NetsyncRouterOptions): RouterSettings {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
   }
-  if (options.stats !== undefined && typeof options.stats !== 'boolean') fail('stats must be true or false');
+  if (options.stats !== undefined && typeof options.stats !== 'boolean' && options.stats !== 'redacted') {
+    fail(`stats must be true (the full /stats), 'redacted' (without payloads) or false (no /stats), got ${describeOption(options.stats)}`);
+  }
   if (options.log !== undefined && !isLogOption(options.log)) fail('log must be graph, json, off or { format, write }');
   const limit = options.limit ?? DEFAULT_LIMIT;
   return {
@@ -76,6 +79,10 @@ function parseSize(limit: unknown): number {
   const size = typeof limit === 'number' || typeof limit === 'string' ? bytes.parse(limit) : null;
   if (size !== null && Number.isSafeInteger(size) && size > 0) return size;
   return fail('limit must be a positive number of bytes or a size like 64kb, 1mb');
+}
+
+function describeOption(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
 }
 
 function fail(message: string): never {

@@ -5,8 +5,18 @@ import { errors } from '../errors';
 /** Fields as a null-prototype map, so a `__proto__` or `constructor` field stays a plain entry. */
 export type Fields = Record<string, unknown>;
 
-/** Fields of a `a=1&b=2` string; a field given twice is a bad request (which one would be meant?). */
+/** Runs of %-escapes: the bytes of one character are always escaped side by side. */
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * Fields of a `a=1&b=2` string; a field given twice is a bad request (which one would be meant?), and so are
+ * %-escapes that are no UTF-8 text.
+ */
 export function parseUrlEncoded(text: string, where: string): Fields {
+  // URLSearchParams would turn such bytes into U+FFFD, so that two different names (`e%ED%A0%80`, `e%FF`) read alike.
+  if (text.includes('%') && !escapesAreUtf8(text)) {
+    throw errors.badRequest(`the ${where} is not valid UTF-8: a %-escape names bytes that are no UTF-8 text`);
+  }
   const fields: Fields = Object.create(null) as Fields;
   for (const [key, value] of new URLSearchParams(text)) {
     if (Object.prototype.hasOwnProperty.call(fields, key)) {
@@ -22,4 +32,15 @@ export function queryFields(req: Request): Fields {
   const url = req.originalUrl || req.url || '';
   const mark = url.indexOf('?');
   return mark < 0 ? (Object.create(null) as Fields) : parseUrlEncoded(url.slice(mark + 1), 'query string');
+}
+
+function escapesAreUtf8(text: string): boolean {
+  for (const run of text.match(ESCAPE_RUN) ?? []) {
+    try {
+      decodeURIComponent(run);
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }

@@ -1,6 +1,7 @@
 // Gathers what one /event request asks for: its fields (body over query), its wait, and its answer format.
 import type { Request } from 'express';
 import { errors } from '../errors';
+import { optionalField } from '../params';
 import { decodeBody } from './body';
 import { parseDuration } from './duration';
 import { describeValue, formatOf, type Format } from './format';
@@ -19,24 +20,27 @@ export interface RequestLimits {
   readonly maxWaitMs: number | undefined;
   /** Node budget for a body the host parsed. */
   readonly parsedNodeBudget: number;
+  /** The body limit in bytes, which no decoded body may expand past. */
+  readonly maxBodyBytes: number;
 }
 
 /** Decode `req` (its body already read as text by the router, or parsed by the host). Throws `bad_request`. */
 export function readEventRequest(req: Request, limits: RequestLimits): EventRequest {
   const query = queryFields(req);
-  const input = has(query, 'input') ? formatOf(query.input, 'input') : undefined;
+  const input = formatControl(query, 'input');
   const body = decodeBody({
     body: req.body as unknown,
     contentType: req.headers['content-type'],
     input,
     parsedNodeBudget: limits.parsedNodeBudget,
+    maxBytes: limits.maxBodyBytes,
   });
-  if (has(body, 'input')) {
+  if (optionalField(body, 'input') !== undefined) {
     throw errors.badRequest('input belongs in the query string: it says how to read the body');
   }
   // The query's map is this request's own, so the body's fields are laid over it rather than over a copy.
   const fields: Fields = Object.assign(query, body);
-  const output = has(fields, 'output') ? formatOf(fields.output, 'output') : 'json';
+  const output = formatControl(fields, 'output') ?? 'json';
   const timeoutMs = readTimeout(fields, limits.maxWaitMs);
   delete fields.input;
   delete fields.output;
@@ -60,20 +64,23 @@ export function outputForError(req: Request): Format {
 /** The `output` control of a /stats request (the only query field /stats reads). */
 export function readStatsOutput(req: Request): Format {
   const query = queryFields(req);
-  return has(query, 'output') ? formatOf(query.output, 'output') : 'json';
+  return formatControl(query, 'output') ?? 'json';
 }
 
 function readTimeout(fields: Fields, maxWaitMs: number | undefined): number | undefined {
-  if (!has(fields, 'timeout')) return maxWaitMs;
-  const ms = parseDuration(fields.timeout, 1000);
+  const timeout = optionalField(fields, 'timeout');
+  if (timeout === undefined) return maxWaitMs;
+  const ms = parseDuration(timeout, 1000);
   if (ms === undefined) {
     throw errors.badRequest(
-      `timeout must be a positive number of seconds (1.5) or a duration (500ms, 30s, 2m, 1h) of at most 24 days, got ${describeValue(fields.timeout)}`,
+      `timeout must be a positive number of seconds (1.5) or a duration (500ms, 30s, 2m, 1h) of at most 24 days, got ${describeValue(timeout)}`,
     );
   }
   return maxWaitMs === undefined ? ms : Math.min(ms, maxWaitMs);
 }
 
-function has(fields: Fields, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(fields, key);
+/** The format an `input` or `output` control names; undefined when it is not given (or empty, DESIGN §2). */
+function formatControl(fields: Fields, control: 'input' | 'output'): Format | undefined {
+  const value = optionalField(fields, control);
+  return value === undefined ? undefined : formatOf(value, control);
 }

@@ -25,14 +25,14 @@ describe('parseArgs', () => {
   it('defaults to all interfaces on port 8000, graph log, memory store', () => {
     expect(parseArgs([])).toEqual({
       ok: true,
-      command: { kind: 'serve', address: { host: undefined, port: 8000 }, log: 'graph', redisUrl: undefined },
+      command: { kind: 'serve', address: { host: undefined, port: 8000 }, log: 'graph', redisUrl: undefined, stats: 'full' },
     });
   });
 
   it('reads ADDR, --log and --redis', () => {
     expect(parseArgs(['127.0.0.1:9000', '--log', 'json', '--redis', 'redis://127.0.0.1:6379'])).toEqual({
       ok: true,
-      command: { kind: 'serve', address: { host: '127.0.0.1', port: 9000 }, log: 'json', redisUrl: 'redis://127.0.0.1:6379' },
+      command: { kind: 'serve', address: { host: '127.0.0.1', port: 9000 }, log: 'json', redisUrl: 'redis://127.0.0.1:6379', stats: 'full' },
     });
     expect(parseArgs(['--log=off', ':1234'])).toMatchObject({ ok: true, command: { log: 'off', address: { port: 1234 } } });
   });
@@ -41,6 +41,13 @@ describe('parseArgs', () => {
     expect(parseArgs([], { REDIS_URL: 'redis://cache:6379' })).toMatchObject({ ok: true, command: { redisUrl: 'redis://cache:6379' } });
     expect(parseArgs(['--redis', 'redis://a:1'], { REDIS_URL: 'redis://b:2' })).toMatchObject({ ok: true, command: { redisUrl: 'redis://a:1' } });
     expect(parseArgs([], { REDIS_URL: '' })).toMatchObject({ ok: true, command: { redisUrl: undefined } });
+  });
+
+  it('reads --stats full|redacted|off, full by default', () => {
+    for (const mode of ['full', 'redacted', 'off']) {
+      expect(parseArgs(['--stats', mode])).toMatchObject({ ok: true, command: { stats: mode } });
+    }
+    expect(parseArgs(['--stats=redacted', ':1234'])).toMatchObject({ ok: true, command: { stats: 'redacted', address: { port: 1234 } } });
   });
 
   it('answers --help and -h with help, whatever else is there', () => {
@@ -56,6 +63,9 @@ describe('parseArgs', () => {
     [[':80', ':81'], /at most one ADDR/],
     [['--redis', 'http://x'], /Redis URL/],
     [['--redis', 'not a url'], /Redis URL/],
+    [['--stats', 'none'], /--stats "none": use full, redacted or off/],
+    [['--stats', 'true'], /--stats "true"/],
+    [['--stats'], /stats/],
   ])('rejects %j', (argv, message) => {
     const result = parseArgs(argv);
     expect(result.ok).toBe(false);
@@ -63,6 +73,6 @@ describe('parseArgs', () => {
   });
 
   it('has a usage text naming every option', () => {
-    for (const word of ['ADDR', '--log', '--redis', '--help']) expect(USAGE).toContain(word);
+    for (const word of ['ADDR', '--log', '--redis', '--stats', '--help']) expect(USAGE).toContain(word);
   });
 });

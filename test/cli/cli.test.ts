@@ -43,6 +43,22 @@ describe('netsync CLI', () => {
     expect(await res.json()).toEqual({});
   });
 
+  it('serves /stats without payloads with --stats redacted, and no /stats with --stats off', async () => {
+    const { child, url } = await serve(['--stats', 'redacted']);
+    const controller = new AbortController();
+    const waiting = fetch(`${url}/event?event=e&actor=actor1&payload=secret`, { signal: controller.signal }).catch(() => undefined);
+    await child.line((l) => l.includes('actor=actor1'));
+    const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, Record<string, Record<string, { params: object }>>>;
+    expect(Object.values(stats.e?.actor1 ?? {}).map((entry) => entry.params)).toEqual([
+      { event: 'e', actor: 'actor1', labels: { actor: 'actor1' }, selector: 'actor != actor1', mates: 1 },
+    ]);
+    controller.abort();
+    await waiting;
+
+    const off = await serve(['--log', 'off', '--stats', 'off']);
+    expect((await fetch(`${off.url}/stats`)).status).toBe(404);
+  });
+
   it('lets a pair meet', async () => {
     const { url } = await serve(['--log', 'off']);
     const [a, b] = await Promise.all([send(url, 'actor1', 'p1'), send(url, 'actor2', 'p2')]);
@@ -128,7 +144,7 @@ describe('netsync CLI', () => {
     const child = startCli(pkg.cli, ['--help']);
     running.push(child);
     expect(await child.exited).toEqual({ code: 0, signal: null });
-    expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]');
+    expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]');
     expect(child.stderr()).toBe('');
   });
 

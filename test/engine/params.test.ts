@@ -1,6 +1,6 @@
 // The request rules of normalizeParams: defaults, coercions, rejections and prototype-safe data.
 import { isNetsyncError } from '../../lib/errors';
-import { BoundedCache, normalizeParams, SELECTOR_CACHE_SIZE, type NormalizedRequest } from '../../lib/params';
+import { normalizeParams, SELECTOR_CACHE_LIMITS, selectorCacheUsage, type NormalizedRequest } from '../../lib/params';
 
 const normalize = (input: unknown, maxMates = 64): NormalizedRequest => normalizeParams(input, { maxMates });
 
@@ -88,7 +88,7 @@ describe('normalizeParams', () => {
     expect(normalize({ event: 'e', actor: 'a', mates: '2' }).params.mates).toBe(2);
     expect(normalize({ event: 'e', actor: 'a', mates: 64 }).params.mates).toBe(64);
     expect(normalize({ event: 'e', actor: 'a', mates: '5' }, 5).params.mates).toBe(5);
-    for (const mates of ['2.5', 2.5, -1, '-1', 'abc', '', ' 2', 1e3, '1e3', 65, Infinity, NaN, null, true, [2], '0x2']) {
+    for (const mates of ['2.5', 2.5, -1, '-1', 'abc', ' 2', 1e3, '1e3', 65, Infinity, NaN, null, true, [2], '0x2']) {
       const { code, message } = errorOf({ event: 'e', actor: 'a', mates });
       expect(code).toBe('bad_request');
       expect(message).toMatch(/mates must be an integer from 0 to 64/);
@@ -145,14 +145,42 @@ describe('normalizeParams', () => {
     expect(errorOf({ event: 'e', actor: 'a', labels: JSON.parse('{"__proto__":"x"}') as object }).code).toBe('bad_request');
   });
 
-  it('parses the selector, keeps its text, and treats "" as match-everyone', () => {
+  it('parses the selector and keeps its text; `actor` accepts anyone, even yourself', () => {
     const custom = normalize({ event: 'e', actor: 'a', selector: 'kind in (player, bot),!banned' });
     expect(custom.params.selector).toBe('kind in (player, bot),!banned');
     expect(custom.selector.matches({ kind: 'bot' })).toBe(true);
     expect(custom.selector.matches({ kind: 'bot', banned: 'y' })).toBe(false);
-    const everyone = normalize({ event: 'e', actor: 'a', selector: '' });
-    expect(everyone.params.selector).toBe('');
+    const everyone = normalize({ event: 'e', actor: 'a', selector: 'actor' });
+    expect(everyone.params.selector).toBe('actor');
     expect(everyone.selector.matches({ actor: 'a' })).toBe(true);
+  });
+
+  describe('an empty optional field counts as not given (DESIGN §2)', () => {
+    it('"" is the default selector, never yourself', () => {
+      const empty = normalize({ event: 'e', actor: 'a', selector: '' });
+      expect(empty.params.selector).toBe('actor != a');
+      expect(empty.selector.matches({ actor: 'a' })).toBe(false);
+      expect(empty.selector.matches({ actor: 'b' })).toBe(true);
+      expect(empty.classKey).toBe(normalize({ event: 'e', actor: 'a' }).classKey);
+    });
+
+    it('"" labels are the actor label alone, "" mates is 1', () => {
+      expect(normalize({ event: 'e', actor: 'a', labels: '' }).params.labels).toEqual({ actor: 'a' });
+      expect(normalize({ event: 'e', actor: 'a', mates: '' }).params.mates).toBe(1);
+      const all = normalize({ event: 'e', actor: 'a', labels: '', selector: '', mates: '' });
+      expect(all.params).toEqual(normalize({ event: 'e', actor: 'a' }).params);
+    });
+
+    it('keeps an empty payload as the empty string, and still requires event and actor', () => {
+      expect(normalize({ event: 'e', actor: 'a', payload: '' }).params.payload).toBe('');
+      expect(errorOf({ event: '', actor: 'a' }).message).toBe('event is required');
+      expect(errorOf({ event: 'e', actor: '' }).message).toBe('actor is required');
+    });
+
+    it('reads only the empty string so: null or whitespace are still checked', () => {
+      expect(errorOf({ event: 'e', actor: 'a', selector: null }).code).toBe('bad_request');
+      expect(errorOf({ event: 'e', actor: 'a', mates: ' ' }).code).toBe('bad_request');
+    });
   });
 
   it('reports a selector that does not parse as invalid_selector naming it and the position', () => {
@@ -162,6 +190,30 @@ describe('normalizeParams', () => {
     expect(message).toMatch(/\b10\b/);
     expect(errorOf({ event: 'e', actor: 'a', selector: 3 }).code).toBe('bad_request');
     expect(errorOf({ event: 'e', actor: 'a', selector: null }).code).toBe('bad_request');
+  });
+
+  describe('well-formed Unicode only', () => {
+    it.each([
+      ['event', { event: 'e\ud800', actor: 'a' }],
+      ['actor', { event: 'e', actor: '\udfffa' }],
+      ['a label key', { event: 'e', actor: 'a', labels: { 'k\ud800': 'v' } }],
+      ['a label value', { event: 'e', actor: 'a', labels: 'k=\udc00' }],
+      ['the selector', { event: 'e', actor: 'a', selector: 'k=\ud83d' }],
+      ['a payload string', { event: 'e', actor: 'a', payload: 'x\ud800' }],
+      ['a payload key', { event: 'e', actor: 'a', payload: { nested: [{ ['\udbff']: 1 }] } }],
+    ])('refuses a lone surrogate in %s as bad_request', (_where, input) => {
+      const { code, message } = errorOf(input);
+      expect(code).toBe('bad_request');
+      expect(message).toContain('well-formed Unicode');
+    });
+
+    it('accepts surrogate pairs, and payloads that share or cycle through objects', () => {
+      expect(normalize({ event: 'e\ud83d\ude00', actor: '\ud83c\udf6b', payload: '\ud83d\ude00' }).params.event).toBe('e😀');
+      const shared = { s: 'ok' };
+      const cyclic: Record<string, unknown> = { shared, again: shared };
+      cyclic.self = cyclic;
+      expect(normalize({ event: 'e', actor: 'a', payload: cyclic as never }).params.payload).toBe(cyclic);
+    });
   });
 
   describe('classKey', () => {
@@ -179,7 +231,7 @@ describe('normalizeParams', () => {
       expect(key({ mates: 2 })).not.toBe(base);
       expect(normalize({ event: 'f', actor: 'a' }).classKey).not.toBe(base);
       expect(key({ labels: 'x=1' })).not.toBe(base);
-      expect(key({ selector: '' })).not.toBe(base);
+      expect(key({ selector: 'actor' })).not.toBe(base);
       expect(key({ selector: 'x in (1,2)' })).not.toBe(key({ selector: 'x in (1)' }));
     });
 
@@ -221,7 +273,7 @@ describe('compiled selectors are shared', () => {
 
   it('keeps working past the cache size', () => {
     const first = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
-    for (let i = 1; i <= SELECTOR_CACHE_SIZE; i++) normalize({ event: 'e', actor: 'a', selector: `level=${i}` });
+    for (let i = 1; i <= SELECTOR_CACHE_LIMITS.maxEntries; i++) normalize({ event: 'e', actor: 'a', selector: `level=${i}` });
     const later = normalize({ event: 'e', actor: 'a', selector: 'level=0' });
     expect(later.selector).not.toBe(first.selector);
     expect(later.selector.toString()).toBe(first.selector.toString());
@@ -229,13 +281,23 @@ describe('compiled selectors are shared', () => {
   });
 });
 
-describe('BoundedCache', () => {
-  it('forgets its oldest entry past its limit', () => {
-    const cache = new BoundedCache<string, number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    cache.set('c', 3);
-    expect(cache.size).toBe(2);
-    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, 2, 3]);
+describe('the selector cache is bounded by size', () => {
+  /** A valid selector of about `length` characters, distinct for each `n`. */
+  const longSelector = (n: number, length: number): string => `level!=n${n}${',k=v'.repeat(Math.ceil(length / 4))}`;
+
+  it('does not keep a selector over a few KB, so each request parses its own', () => {
+    const text = longSelector(0, SELECTOR_CACHE_LIMITS.maxEntryWeight + 10);
+    const one = normalize({ event: 'e', actor: 'a', selector: text });
+    const two = normalize({ event: 'e', actor: 'a', selector: text });
+    expect(two.selector).not.toBe(one.selector);
+    expect(two.classKey).toBe(one.classKey);
+  });
+
+  it('keeps a selector of a few KB, and caps the text kept in all', () => {
+    const text = longSelector(-1, 3000);
+    expect(normalize({ event: 'e', actor: 'a', selector: text }).selector).toBe(normalize({ event: 'f', actor: 'b', selector: text }).selector);
+    for (let i = 0; i < 500; i++) normalize({ event: 'e', actor: 'a', selector: longSelector(i, 3000) });
+    expect(selectorCacheUsage().characters).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxWeight);
+    expect(selectorCacheUsage().entries).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxEntries);
   });
 });

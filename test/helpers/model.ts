@@ -24,7 +24,7 @@ export interface ModelRequest {
 /** Selectors the generators pick from, each with its meaning spelled out by hand. */
 export const MODEL_SELECTORS: readonly ModelSelector[] = [
   { text: undefined, test: (l, self) => l.actor !== self.actor },
-  { text: '', test: () => true },
+  { text: 'actor', test: () => true },
   { text: 'team=red', test: (l) => l.team === 'red' },
   { text: 'team!=red', test: (l) => l.team !== 'red' },
   { text: 'team in (red,blue)', test: (l) => l.team === 'red' || l.team === 'blue' },

@@ -51,7 +51,6 @@ describe('400 bad_request', () => {
     ['repeated field', '/event?event=e&actor=a&actor=b'],
     ['bad input=', '/event?event=e&actor=a&input=xml'],
     ['bad output=', '/event?event=e&actor=a&output=xml'],
-    ['empty output=', '/event?event=e&actor=a&output='],
     ['zero timeout', '/event?event=e&actor=a&timeout=0'],
     ['negative timeout', '/event?event=e&actor=a&timeout=-1'],
     ['timeout without a number', '/event?event=e&actor=a&timeout=soon'],

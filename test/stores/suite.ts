@@ -258,8 +258,8 @@ export function describeStoreContract(factory: StoreFactory): void {
 
     it('keeps every member when actor names repeat, and treats __proto__ as a plain name', async () => {
       const h = await harness();
-      const a = h.send({ event: 'e', actor: 'dup', payload: 1, selector: '' });
-      const b = h.send({ event: 'e', actor: 'dup', payload: 2, selector: '' });
+      const a = h.send({ event: 'e', actor: 'dup', payload: 1, selector: 'actor' });
+      const b = h.send({ event: 'e', actor: 'dup', payload: 2, selector: 'actor' });
       const result = await matched(a);
       expect(result.members.map((m) => m.payload)).toEqual([1, 2]);
       expect(result.payloads.dup).toBe(2);
@@ -324,7 +324,7 @@ export function describeStoreContract(factory: StoreFactory): void {
         actor: fc.constantFrom('a', 'b', 'c'),
         mates: fc.constantFrom(1, 1, 2, 2, 3),
         labels: fc.nat({ max: MODEL_LABEL_SETS.length - 1 }),
-        // The default and the empty selector most often: they build the backlogs where cliques differ.
+        // The default and the accept-anyone selector most often: they build the backlogs where cliques differ.
         selector: fc.oneof(fc.constantFrom(0, 1), fc.nat({ max: MODEL_SELECTORS.length - 1 })),
       });
       const withdrawStep = fc.record({
