@@ -91,7 +91,7 @@ function randomQuery(random: Random, poison: string): string {
 
 /** Bodies that are wrong in some way, as text, with the content type they claim. */
 function randomBody(random: Random, id: number): { body: string; type: string | undefined } {
-  const type = pick(random, CONTENT_TYPES);
+  const type = CONTENT_TYPES[id % CONTENT_TYPES.length];
   const event = `bad${id}`;
   const shapes: Array<() => string> = [
     () => `{"event":"${event}","actor":"a","mates":0,"mate":1}`,
@@ -211,6 +211,13 @@ function prototypeCases(id: number): BadCase[] {
   ];
 }
 
+/** A random broken body under a content type taken in turn, sometimes with `?input=` overruling it. */
+function randomBodyCase(random: Random, id: number): BadCase {
+  const { body, type } = randomBody(random, id);
+  const input = random() < 0.2 ? `?input=${pick(random, ['json', 'yaml'])}` : '';
+  return { kind: `random body (${type ?? 'no content type'})`, spec: { path: `/event${input}`, headers: type === undefined ? {} : { 'content-type': type }, body } };
+}
+
 /** A broken body sent a few bytes at a time over about two seconds. */
 function slowCase(id: number, random: Random): BadCase {
   const { body, type } = randomBody(random, id);
@@ -242,17 +249,16 @@ export function badCases(plan: BadInputPlan): BadCase[] {
   while (out.length < plan.total) {
     id++;
     const r = random();
-    if (r < 0.06) out.push(...surrogateCases(id));
-    else if (r < 0.1) out.push(...deepCases(id, random));
-    else if (r < 0.13) out.push(...hugeSelectorCases(id, random));
-    else if (r < 0.18) out.push(...unknownFieldCases(id));
-    else if (r < 0.23) out.push(...prototypeCases(id));
-    else if (r < 0.6) out.push({ kind: 'random query string', spec: { path: `/event?${randomQuery(random, pick(random, POISON))}` } });
-    else {
-      const { body, type } = randomBody(random, id);
-      const input = random() < 0.2 ? `?input=${pick(random, ['json', 'yaml'])}` : '';
-      out.push({ kind: `random body (${type ?? 'no content type'})`, spec: { path: `/event${input}`, headers: type === undefined ? {} : { 'content-type': type }, body } });
-    }
+    // Each family is a list of variants; one variant per draw keeps the mix from leaning on the longest list.
+    const family =
+      r < 0.08 ? surrogateCases(id)
+      : r < 0.14 ? deepCases(id, random)
+      : r < 0.19 ? hugeSelectorCases(id, random)
+      : r < 0.25 ? unknownFieldCases(id)
+      : r < 0.31 ? prototypeCases(id)
+      : r < 0.6 ? [{ kind: 'random query string', spec: { path: `/event?${randomQuery(random, pick(random, POISON))}` } }]
+      : [randomBodyCase(random, id)];
+    out.push(pick(random, family));
   }
   return out;
 }

@@ -110,6 +110,7 @@ export function checkGroups(requests: readonly Sent[], expectAll: boolean): Grou
     if (receivers) receivers.push(s);
     else groups.set(s.answer.body, [s]);
   }
+  const grouped = new Set<Sent>();
   for (const [body, receivers] of groups) {
     const members = membersOf(body);
     const first = receivers[0] as Sent;
@@ -128,6 +129,7 @@ export function checkGroups(requests: readonly Sent[], expectAll: boolean): Grou
       }
       if (seen.has(s)) note('double', `${s.actor} twice in one group`);
       seen.add(s);
+      grouped.add(s);
       known.push(s);
       if (!sameLabels(m.labels, { ...s.labels, actor: s.actor })) note('nonMutual', `${s.actor} echoed with labels ${JSON.stringify(m.labels)}`);
       if (s.abortedEarly) note('ghost', `${s.actor} (${s.event}) was withdrawn before its mates came`);
@@ -141,7 +143,8 @@ export function checkGroups(requests: readonly Sent[], expectAll: boolean): Grou
   }
   if (expectAll) {
     for (const s of requests) {
-      if (!s.abortedEarly && !s.abandoned && (s.answer === undefined || s.answer.status === 0)) {
+      // A member of a group without its answer is already counted as lost.
+      if (!s.abortedEarly && !s.abandoned && !grouped.has(s) && (s.answer === undefined || s.answer.status === 0)) {
         note('unanswered', `${s.actor} (${s.event}): ${s.answer?.failure ?? 'no answer'}`);
       }
     }

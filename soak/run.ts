@@ -1,5 +1,5 @@
 // `npm run soak`: a bounded reliability run against the standalone CLI; writes RELIABILITY.md, exits 1 on a missed target.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { killAll, killChildrenOnExit } from '../bench/http/processes';
 import { ConnectGate } from './client';
@@ -149,13 +149,14 @@ async function main(): Promise<number> {
   }
 
   const command = `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const run = { command, started, seconds: (Date.now() - t0) / 1000, quick: args.quick, openFiles, maxOpen, results, crashes, rss: fleet.samples, failures };
+  const run = { command, started, partial: args.only !== undefined, seconds: (Date.now() - t0) / 1000, quick: args.quick, openFiles, maxOpen, results, crashes, rss: fleet.samples, failures };
   const targets = checkTargets(run);
   for (const t of targets) log(`target ${t.met ? 'met' : 'NOT met'}: ${t.target} — ${t.measured}`);
-  if (args.only === undefined) {
-    writeFileSync(path.join(root, 'RELIABILITY.md'), renderMarkdown(run));
-    log('results written to RELIABILITY.md');
-  }
+  // A partial run (--only) never stands for the whole: its report goes to the scratch folder.
+  const report = args.only === undefined ? path.join(root, 'RELIABILITY.md') : path.join(root, '.tmp', 'RELIABILITY.partial.md');
+  mkdirSync(path.dirname(report), { recursive: true });
+  writeFileSync(report, renderMarkdown(run));
+  log(`results written to ${path.relative(root, report)}`);
   return targets.every((t) => t.met) ? 0 : 1;
 }
 

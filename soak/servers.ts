@@ -71,7 +71,7 @@ export class Fleet {
     for (const i of this.#instances) {
       if (i.child.process.exitCode !== null || i.child.process.signalCode !== null) continue;
       try {
-        this.#samples.push({ server: i.name, at, rss: rssBytes(i.pid) });
+        this.#samples.push({ server: i.name, at, rss: rssBytes(i.child.pid) });
       } catch {
         // It exited between the check and the read; the crash check reports it.
       }

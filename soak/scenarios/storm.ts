@@ -84,7 +84,7 @@ export async function runStorm(ctx: SoakContext, server: Instance, plan: StormPl
     await settle([...cut, ...probeFlights] as Flight[], tally, new Set());
     if (!(await waitFor(server, event, '', 0, 10000))) notes.push(`round ${round}: requests of the round still pending after it ended`);
     await sleep(1000);
-    rssRounds.push(rssBytes(server.pid));
+    rssRounds.push(rssBytes(server.child.pid));
     ctx.fleet.sample();
     ctx.log(`storm round ${round}: RSS ${(rssRounds[rssRounds.length - 1] as number / 1048576).toFixed(1)} MB`);
   }
