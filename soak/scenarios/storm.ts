@@ -25,6 +25,21 @@ async function waitFor(server: Instance, event: string, actorPrefix: string, cou
   }
 }
 
+/**
+ * RSS once the server is idle: read every 500 ms until two readings in a row differ by under 1% (at most
+ * 6 s), so a round is not measured in the middle of the collection that follows it.
+ */
+async function settledRss(pid: number): Promise<number> {
+  let last = rssBytes(pid);
+  for (let i = 0; i < 12; i++) {
+    await sleep(500);
+    const now = rssBytes(pid);
+    if (Math.abs(now - last) < last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** One request of the storm: waiter `w<i>` wants mate `m<i>` and the other way round. */
 function stormRequest(event: string, side: 'w' | 'm', i: number): Sent {
   const other = side === 'w' ? 'm' : 'w';
@@ -83,8 +98,7 @@ export async function runStorm(ctx: SoakContext, server: Instance, plan: StormPl
     }
     await settle([...cut, ...probeFlights] as Flight[], tally, new Set());
     if (!(await waitFor(server, event, '', 0, 10000))) notes.push(`round ${round}: requests of the round still pending after it ended`);
-    await sleep(1000);
-    rssRounds.push(rssBytes(server.child.pid));
+    rssRounds.push(await settledRss(server.child.pid));
     ctx.fleet.sample();
     ctx.log(`storm round ${round}: RSS ${(rssRounds[rssRounds.length - 1] as number / 1048576).toFixed(1)} MB`);
   }
