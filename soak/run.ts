@@ -11,7 +11,7 @@ import { runMalformed } from './scenarios/malformed';
 import { runRedis } from './scenarios/redis';
 import { runShutdown } from './scenarios/shutdown';
 import { runStorm } from './scenarios/storm';
-import { Fleet, openFileLimit, PrivateRedis } from './servers';
+import { Fleet, openFileLimit, PrivateRedis, type Instance } from './servers';
 
 const PARTS = ['matching', 'storm', 'malformed', 'sigterm', 'redis'] as const;
 type Part = (typeof PARTS)[number];
@@ -78,6 +78,17 @@ function sizes(quick: boolean): {
   };
 }
 
+/** A private Redis and two CLI instances on it. */
+async function openRedisPair(fleet: Fleet): Promise<{ redis: PrivateRedis; a: Instance; b: Instance }> {
+  const redis = await PrivateRedis.open();
+  try {
+    return { redis, a: await fleet.start('redis A', ['--redis', redis.url]), b: await fleet.start('redis B', ['--redis', redis.url]) };
+  } catch (error) {
+    await redis.close();
+    throw error;
+  }
+}
+
 async function main(): Promise<number> {
   killChildrenOnExit();
   const root = path.resolve(__dirname, '..');
@@ -132,13 +143,17 @@ async function main(): Promise<number> {
     }
     if (wants('sigterm')) await attempt('SIGTERM', async () => runShutdown(ctx, await fleet.start('sigterm'), plan.sigterm));
     if (wants('redis')) {
-      await attempt('Redis kill and restart', async () => {
-        const opened = await PrivateRedis.open();
-        redis = opened;
-        const a = await fleet.start('redis A', ['--redis', opened.url]);
-        const b = await fleet.start('redis B', ['--redis', opened.url]);
-        return runRedis(ctx, opened, a, b, plan.redis);
+      const pair = await openRedisPair(fleet).catch((error: unknown) => {
+        failures.push(`Redis scenarios: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
       });
+      if (pair !== undefined) {
+        redis = pair.redis;
+        // Bad input first, on a healthy Redis: the store must refuse what the memory store refuses.
+        const few = { ...plan.malformed, total: Math.ceil(plan.malformed.total / 4), slow: 2 };
+        await attempt('malformed requests, Redis store', () => runMalformed(ctx, pair.a, few, 'Redis'));
+        await attempt('Redis kill and restart', () => runRedis(ctx, pair.redis, pair.a, pair.b, plan.redis));
+      }
     }
     fleet.sample();
   } finally {

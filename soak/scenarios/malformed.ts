@@ -26,7 +26,7 @@ export function refusalProblem(answer: Answer): string | undefined {
 }
 
 /** Send every case (`CONCURRENCY` at a time) and check each answer. */
-export async function runMalformed(ctx: SoakContext, server: Instance, plan: BadInputPlan): Promise<ScenarioResult> {
+export async function runMalformed(ctx: SoakContext, server: Instance, plan: BadInputPlan, store = 'memory'): Promise<ScenarioResult> {
   const t0 = Date.now();
   const cases = badCases(plan);
   const tally = newTally();
@@ -54,9 +54,9 @@ export async function runMalformed(ctx: SoakContext, server: Instance, plan: Bad
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const failed = [...byCase.values()].reduce((sum, e) => sum + e.failed, 0);
-  ctx.log(`malformed: ${cases.length} sent, ${failed} not refused with a 4xx JSON error (${[...tally.outcomes.keys()].slice(0, 6).join(', ')})`);
+  ctx.log(`malformed (${store}): ${cases.length} sent, ${failed} not refused with a 4xx JSON error (${[...tally.outcomes.keys()].slice(0, 6).join(', ')})`);
   return {
-    name: 'malformed requests',
+    name: `malformed requests, ${store} store`,
     what: 'random query strings and bodies under every content type, YAML alias bombs, lone surrogates, deep nesting, prototype keys, huge selectors, unknown fields, slow bodies',
     tally,
     groups: 0,
