@@ -72,6 +72,8 @@ export interface ScenarioResult {
   readonly badInput?: BadInputCheck;
   /** Shutdown: waiters answered, exit code and how long the exit took. */
   readonly shutdown?: { readonly waiters: number; readonly answered503: number; readonly closedClean: number; readonly other: number; readonly exitCode: number | null; readonly exitMs: number };
-  /** Disconnect storm: the server's RSS after each round, in bytes. */
+  /** Disconnect storm: the server's RSS after each round (after a full collection), in bytes. */
   readonly rssRounds?: readonly number[];
+  /** Disconnect storm: the server's heap in use after each round's collection, in bytes. */
+  readonly heapRounds?: readonly number[];
 }

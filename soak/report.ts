@@ -182,7 +182,8 @@ export function renderMarkdown(run: SoakRun): string {
     out.push(`### ${r.name}`, '', r.what, '');
     for (const n of r.notes) out.push(`- note: ${n}`);
     for (const s of r.samples) out.push(`- ${cell(s)}`);
-    if (r.rssRounds) out.push(`- RSS after each round: ${r.rssRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
+    if (r.rssRounds) out.push(`- RSS after each round, read after a full collection: ${r.rssRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
+    if (r.heapRounds) out.push(`- heap in use after that collection: ${r.heapRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
     if (r.shutdown) {
       const d = r.shutdown;
       out.push(`- ${d.answered503} answered 503 shutting_down, ${d.closedClean} closed without an answer, ${d.other} other; exit code ${d.exitCode} after ${d.exitMs} ms`);

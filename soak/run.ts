@@ -1,6 +1,7 @@
 // `npm run soak`: a bounded reliability run against the standalone CLI; writes RELIABILITY.md, exits 1 on a missed target.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundleForNode } from '../bench/http/build';
 import { killAll, killChildrenOnExit } from '../bench/http/processes';
 import { ConnectGate } from './client';
 import type { SoakContext } from './context';
@@ -100,7 +101,9 @@ async function main(): Promise<number> {
   const openFiles = openFileLimit();
   const maxOpen = Math.max(100, Math.min(MOST_OPEN, openFiles - RESERVED_FILES));
   if (maxOpen < MOST_OPEN) log(`open-file limit ${openFiles}: at most ${maxOpen} requests open at once (raise ulimit -n for the full sizes)`);
-  const fleet = new Fleet(args.cli, t0);
+  const outDir = path.join(__dirname, '.out');
+  await bundleForNode([path.join(__dirname, 'gc-on-signal.ts')], outDir);
+  const fleet = new Fleet(args.cli, t0, path.join(outDir, 'gc-on-signal.cjs'));
   const ctx: SoakContext = {
     quick: args.quick,
     gate: new ConnectGate(128),
@@ -131,7 +134,8 @@ async function main(): Promise<number> {
   try {
     log(`netsync soak${args.quick ? ' (quick)' : ''}: ${path.relative(process.cwd(), args.cli)}`);
     if (wants('matching') || wants('storm') || wants('malformed')) {
-      const memory = await fleet.start('memory').catch((error: unknown) => {
+      // The storm compares RSS between rounds, read after a full collection the preload runs on request.
+      const memory = await fleet.start('memory', [], { gc: true }).catch((error: unknown) => {
         failures.push(`memory instance did not start: ${error instanceof Error ? error.message : String(error)}`);
         return undefined;
       });

@@ -18,6 +18,11 @@ export interface Instance extends Server {
   stop(graceMs?: number): Promise<number | null>;
   /** Send SIGTERM only, as an operator would; resolves with its exit code (null if killed after `backstopMs`). */
   terminate(backstopMs: number): Promise<number | null>;
+  /**
+   * Run a full garbage collection in it and resolve with the heap in use after it (bytes); only for an
+   * instance started with the collector preload (`gc: true`), else it rejects without signalling.
+   */
+  collectGarbage(): Promise<number>;
   /** True once it exited without a stop from the soak. */
   crashed(): boolean;
   /** Its stderr, last lines (for the report when it crashed). */
@@ -30,16 +35,22 @@ export class Fleet {
   readonly #samples: RssSample[] = [];
   readonly #timer: NodeJS.Timeout;
 
+  /**
+   * `gcPreload`: a bundled script that collects garbage on SIGUSR2 (loaded with --expose-gc into instances
+   * started with `gc: true`).
+   */
   constructor(
     private readonly cli: string,
     private readonly t0: number,
+    private readonly gcPreload: string,
   ) {
     this.#timer = setInterval(() => this.sample(), 1000);
   }
 
   /** Start `node <cli> 127.0.0.1:0 --log off …extra` and resolve once it listens. */
-  async start(name: string, extra: readonly string[] = []): Promise<Instance> {
-    const child = start(process.execPath, [this.cli, '127.0.0.1:0', '--log', 'off', ...extra]);
+  async start(name: string, extra: readonly string[] = [], options: { gc?: boolean } = {}): Promise<Instance> {
+    const nodeFlags = options.gc ? ['--expose-gc', '--require', this.gcPreload] : [];
+    const child = start(process.execPath, [...nodeFlags, this.cli, '127.0.0.1:0', '--log', 'off', ...extra]);
     let stopping = false;
     const server = await listening(child, `netsync ${name}`);
     const instance: Instance = {
@@ -57,6 +68,15 @@ export class Fleet {
         const code = await child.closed;
         clearTimeout(timer);
         return code;
+      },
+      collectGarbage: async () => {
+        // Without the preload, SIGUSR2 would end the process.
+        if (!options.gc) throw new Error(`${name} was started without the collector preload`);
+        child.process.kill('SIGUSR2');
+        const line = await child.nextLine((l) => l.startsWith('soak: '), 30000, `${name} garbage collection`);
+        const heap = /^soak: gc (\d+)$/.exec(line);
+        if (heap === null) throw new Error(`${name}: ${line} (started without --expose-gc?)`);
+        return Number(heap[1]);
       },
       crashed: () => !stopping && (child.process.exitCode !== null || child.process.signalCode !== null),
       stderrTail: () => child.stderr().trim().split('\n').slice(-5).join('\n'),

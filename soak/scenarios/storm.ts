@@ -1,6 +1,6 @@
 // Disconnect storm: many waiters, half cut at random, then mates for all of them; the server's RSS after each round.
 import { rssBytes, sleep } from '../../bench/http/processes';
-import { waitingIn } from '../../bench/http/suite';
+import { mb, waitingIn } from '../../bench/http/suite';
 import type { SoakContext } from '../context';
 import { checkGroups, sent, type Sent } from '../ledger';
 import { newTally, type ScenarioResult } from '../outcomes';
@@ -21,23 +21,18 @@ async function waitFor(server: Instance, event: string, actorPrefix: string, cou
   for (;;) {
     if ((await waitingIn(server, event, actorPrefix).catch(() => -1)) === count) return true;
     if (Date.now() > deadline) return false;
-    await sleep(200);
+    await sleep(500);
   }
 }
 
 /**
- * RSS once the server is idle: read every 500 ms until two readings in a row differ by under 1% (at most
- * 6 s), so a round is not measured in the middle of the collection that follows it.
+ * RSS and heap in use right after a full collection: without one, a reading lands anywhere in the
+ * collector's cycle and rounds differ by a fifth with no leak at all.
  */
-async function settledRss(pid: number): Promise<number> {
-  let last = rssBytes(pid);
-  for (let i = 0; i < 12; i++) {
-    await sleep(500);
-    const now = rssBytes(pid);
-    if (Math.abs(now - last) < last * 0.01) return now;
-    last = now;
-  }
-  return last;
+async function afterCollection(server: Instance): Promise<{ rss: number; heap: number }> {
+  const heap = await server.collectGarbage();
+  await sleep(500);
+  return { rss: rssBytes(server.child.pid), heap };
 }
 
 /** One request of the storm: waiter `w<i>` wants mate `m<i>` and the other way round. */
@@ -63,6 +58,7 @@ export async function runStorm(ctx: SoakContext, server: Instance, plan: StormPl
   const all: Sent[] = [];
   const notes: string[] = [];
   const rssRounds: number[] = [];
+  const heapRounds: number[] = [];
   // Peak open requests: the survivors, their mates and the probes (as many as all the waiters, plus the probes).
   const waiters = Math.min(plan.waiters, ctx.maxOpen - plan.probes) & ~1;
   if (waiters < plan.waiters) notes.push(`${waiters} waiters per round instead of ${plan.waiters} (open-file limit)`);
@@ -98,9 +94,11 @@ export async function runStorm(ctx: SoakContext, server: Instance, plan: StormPl
     }
     await settle([...cut, ...probeFlights] as Flight[], tally, new Set());
     if (!(await waitFor(server, event, '', 0, 10000))) notes.push(`round ${round}: requests of the round still pending after it ended`);
-    rssRounds.push(await settledRss(server.child.pid));
+    const { rss, heap } = await afterCollection(server);
+    rssRounds.push(rss);
+    heapRounds.push(heap);
     ctx.fleet.sample();
-    ctx.log(`storm round ${round}: RSS ${(rssRounds[rssRounds.length - 1] as number / 1048576).toFixed(1)} MB`);
+    ctx.log(`storm round ${round}: RSS ${mb(rss)} MB, heap in use ${mb(heap)} MB`);
   }
   const check = checkGroups(all, true);
   return {
@@ -113,5 +111,6 @@ export async function runStorm(ctx: SoakContext, server: Instance, plan: StormPl
     notes,
     seconds: (Date.now() - t0) / 1000,
     rssRounds,
+    heapRounds,
   };
 }
