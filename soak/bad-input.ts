@@ -158,6 +158,20 @@ function surrogateCases(id: number): BadCase[] {
   return out;
 }
 
+/**
+ * Two waiters (mates=1) whose events differ only in a lone surrogate, sent one after the other: both must be
+ * refused at once. A server that takes them may let them meet (the events collide once encoded) or leave
+ * them waiting until their 2 s timeout.
+ */
+export function surrogateMeetings(count: number): Array<[BadCase, BadCase]> {
+  const kind = 'lone surrogate, two waiters (mates=1)';
+  const one = (event: string, actor: string): BadCase => ({
+    kind,
+    spec: { path: '/event', headers: { 'content-type': 'application/json' }, body: `{"event":"${event}","actor":"${actor}","mates":1,"timeout":"2s"}` },
+  });
+  return Array.from({ length: count }, (_, i) => [one(`meet${i}\\ud800`, 'a'), one(`meet${i}\\udbff`, 'b')]);
+}
+
 /** Nesting past any sane depth, in the payload and where a string belongs. */
 function deepCases(id: number, random: Random): BadCase[] {
   const depth = 200 + Math.floor(random() * 20000);
@@ -229,6 +243,8 @@ export interface BadInputPlan {
   readonly total: number;
   readonly aliasBombs: number;
   readonly slow: number;
+  /** Pairs of lone-surrogate waiters (see `surrogateMeetings`). */
+  readonly meetings: number;
   readonly seed: number;
 }
 

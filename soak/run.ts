@@ -59,7 +59,7 @@ function parseArgs(argv: readonly string[], root: string): Args {
 function sizes(quick: boolean): {
   matching: MatchingPlan[];
   storm: { rounds: number; waiters: number; probes: number };
-  malformed: { total: number; aliasBombs: number; slow: number; seed: number };
+  malformed: { total: number; aliasBombs: number; slow: number; meetings: number; seed: number };
   sigterm: number;
   redis: { pairs: number; shared: number; seconds: number; outages: Array<{ at: number; downFor: number }> };
 } {
@@ -71,7 +71,7 @@ function sizes(quick: boolean): {
       { size: 3 as const, groups: triples, layout },
     ]),
     storm: { rounds: 5, waiters: quick ? 1000 : 10000, probes: quick ? 100 : 1000 },
-    malformed: { total: quick ? 400 : 2400, aliasBombs: quick ? 1 : 3, slow: quick ? 4 : 24, seed: 20261130 },
+    malformed: { total: quick ? 400 : 2400, aliasBombs: quick ? 1 : 3, slow: quick ? 4 : 24, meetings: quick ? 3 : 10, seed: 20261130 },
     sigterm: quick ? 200 : 1000,
     redis: quick
       ? { pairs: 20, shared: 10, seconds: 10, outages: [{ at: 3, downFor: 2 }] }

@@ -1,7 +1,8 @@
 // Bad input: every malformed request must be answered with a 4xx and a JSON error, never 200, 5xx or silence.
 import { send, type Answer } from '../client';
 import type { SoakContext } from '../context';
-import { badCases, type BadCase, type BadInputPlan } from '../bad-input';
+import { sleep } from '../../bench/http/processes';
+import { badCases, surrogateMeetings, type BadCase, type BadInputPlan } from '../bad-input';
 import { noViolations } from '../ledger';
 import { count, newTally, type BadInputCheck, type ScenarioResult } from '../outcomes';
 import type { Instance } from '../servers';
@@ -53,8 +54,19 @@ export async function runMalformed(ctx: SoakContext, server: Instance, plan: Bad
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  // Waiters with lone surrogates, in pairs whose members must not meet, nor wait.
+  await Promise.all(
+    surrogateMeetings(plan.meetings).map(async ([first, second], i) => {
+      await sleep(i * 20);
+      const a = send(server.port, { ...first.spec, deadlineMs: DEADLINE_MS }, ctx.gate).answer;
+      await sleep(300);
+      const b = send(server.port, { ...second.spec, deadlineMs: DEADLINE_MS }, ctx.gate).answer;
+      check(first, await a);
+      check(second, await b);
+    }),
+  );
   const failed = [...byCase.values()].reduce((sum, e) => sum + e.failed, 0);
-  ctx.log(`malformed (${store}): ${cases.length} sent, ${failed} not refused with a 4xx JSON error (${[...tally.outcomes.keys()].slice(0, 6).join(', ')})`);
+  ctx.log(`malformed (${store}): ${tally.requests} sent, ${failed} not refused with a 4xx JSON error (${[...tally.outcomes.keys()].slice(0, 6).join(', ')})`);
   return {
     name: `malformed requests, ${store} store`,
     what: 'random query strings and bodies under every content type, YAML alias bombs, lone surrogates, deep nesting, prototype keys, huge selectors, unknown fields, slow bodies',
@@ -64,7 +76,7 @@ export async function runMalformed(ctx: SoakContext, server: Instance, plan: Bad
     samples,
     notes: [],
     seconds: (Date.now() - t0) / 1000,
-    badInput: { tried: cases.length, byCase },
+    badInput: { tried: tally.requests, byCase },
   };
 }
 

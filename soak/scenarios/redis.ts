@@ -19,6 +19,8 @@ export interface RedisPlan {
 
 /** How long a client waits after an error before it sends again (a client that backs off a little). */
 const RETRY_PAUSE_MS = 50;
+/** No client sends more than this many requests, however fast the answers come. */
+const MAX_PER_CLIENT = 5000;
 /** After the run ends, how long requests still waiting may finish before they are abandoned. */
 const GRACE_MS = 3000;
 
@@ -33,7 +35,7 @@ export async function runRedis(ctx: SoakContext, redis: PrivateRedis, a: Instanc
   const documented = new Set(['store_unavailable', 'overloaded'] as const);
 
   const client = async (event: string, actor: string, target: Instance): Promise<void> => {
-    for (let i = 0; Date.now() < end; i++) {
+    for (let i = 0; Date.now() < end && i < MAX_PER_CLIENT; i++) {
       const s = sent({ event, actor, payload: `${event}:${actor}:${i}`, mates: 1, labels: {}, selector: undefined });
       all.push(s);
       const flight = launch(ctx, target.port, s, '30s');
