@@ -13,7 +13,7 @@ export interface Answer {
   readonly contentType: string;
   /** From the first byte written to the last byte read (or to the failure). */
   readonly ms: number;
-  /** Why no response came: `aborted` (by the caller), `deadline`, or the socket error's message. */
+  /** Why no response came: `cut by the soak` (abort), `deadline`, or the socket error's message. */
   readonly failure?: string;
 }
 
@@ -81,7 +81,7 @@ export function send(port: number, spec: RequestSpec, gate: ConnectGate): Call {
       }
     };
     try {
-      if (abortRequested) return { status: 0, body: '', bytes: 0, contentType: '', ms: 0, failure: 'aborted' };
+      if (abortRequested) return { status: 0, body: '', bytes: 0, contentType: '', ms: 0, failure: 'cut by the soak' };
       return await exchange(port, spec, leave, (fn) => (cut = fn));
     } finally {
       leave();
@@ -132,7 +132,7 @@ function exchange(port: number, spec: RequestSpec, onConnect: () => void, setCut
       req.destroy();
       finish(0, '');
     };
-    setCut(() => cut('aborted'));
+    setCut(() => cut('cut by the soak'));
     const deadline = setTimeout(() => cut('deadline'), spec.deadlineMs);
     req.on('socket', (socket) => {
       if (!socket.connecting) onConnect();
