@@ -188,20 +188,20 @@ export function renderMarkdown(run: SoakRun): string {
   ];
   for (const r of run.results) {
     out.push(`### ${r.name}`, '', r.what, '');
-    for (const n of r.notes) out.push(`- note: ${n}`);
-    for (const s of r.samples) out.push(`- ${cell(s)}`);
-    if (r.rssRounds) out.push(`- RSS after each round, read after a full collection: ${r.rssRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
-    if (r.heapRounds) out.push(`- heap in use after that collection: ${r.heapRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
+    const bullets = [...r.notes.map((n) => `- note: ${n}`), ...r.samples.map((s) => `- ${cell(s)}`)];
+    if (r.rssRounds) bullets.push(`- RSS after each round, read after a full collection: ${r.rssRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
+    if (r.heapRounds) bullets.push(`- heap in use after that collection: ${r.heapRounds.map((b) => `${mb(b)} MB`).join(', ')}`);
     if (r.shutdown) {
       const d = r.shutdown;
-      out.push(`- ${d.answered503} answered 503 shutting_down, ${d.closedClean} closed without an answer, ${d.other} other; exit code ${d.exitCode} after ${d.exitMs} ms`);
+      bullets.push(`- ${d.answered503} answered 503 shutting_down, ${d.closedClean} closed without an answer, ${d.other} other; exit code ${d.exitCode} after ${d.exitMs} ms`);
     }
+    if (bullets.length > 0) out.push(...bullets, '');
     if (r.badInput) {
-      out.push('', '| kind | tried | not refused with a 4xx JSON error | first such case |', '| --- | ---: | ---: | --- |');
+      out.push('| kind | tried | not refused with a 4xx JSON error | first such case |', '| --- | ---: | ---: | --- |');
       const kinds = [...r.badInput.byCase.entries()].sort((x, y) => x[0].localeCompare(y[0]));
       for (const [kind, e] of kinds) out.push(`| ${cell(kind)} | ${e.tried} | ${e.failed} | ${e.example === undefined ? '' : `\`${cell(e.example).replace(/`/g, "'")}\``} |`);
+      out.push('');
     }
-    out.push('');
   }
   if (run.crashes.length > 0) {
     out.push('## Crashes', '');
