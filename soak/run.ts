@@ -74,7 +74,7 @@ function sizes(quick: boolean): {
     malformed: { total: quick ? 400 : 2400, aliasBombs: quick ? 1 : 3, slow: quick ? 4 : 24, meetings: quick ? 3 : 10, seed: 20261130 },
     sigterm: quick ? 200 : 1000,
     redis: quick
-      ? { pairs: 20, shared: 10, seconds: 10, outages: [{ at: 3, downFor: 2 }] }
+      ? { pairs: 20, shared: 10, seconds: 8, outages: [{ at: 2, downFor: 2 }] }
       : { pairs: 100, shared: 40, seconds: 45, outages: [{ at: 10, downFor: 3 }, { at: 28, downFor: 5 }] },
   };
 }

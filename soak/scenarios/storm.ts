@@ -21,7 +21,7 @@ async function waitFor(server: Instance, event: string, actorPrefix: string, cou
   for (;;) {
     if ((await waitingIn(server, event, actorPrefix).catch(() => -1)) === count) return true;
     if (Date.now() > deadline) return false;
-    await sleep(500);
+    await sleep(250);
   }
 }
 
@@ -31,7 +31,7 @@ async function waitFor(server: Instance, event: string, actorPrefix: string, cou
  */
 async function afterCollection(server: Instance): Promise<{ rss: number; heap: number }> {
   const heap = await server.collectGarbage();
-  await sleep(500);
+  await sleep(200);
   return { rss: rssBytes(server.child.pid), heap };
 }
 
