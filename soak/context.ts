@@ -4,7 +4,6 @@ import type { Fleet } from './servers';
 
 /** Shared settings and services of one soak run. */
 export interface SoakContext {
-  readonly quick: boolean;
   readonly gate: ConnectGate;
   /** Most requests the soak keeps open at once: bounded by its open-file limit. */
   readonly maxOpen: number;

@@ -105,7 +105,6 @@ async function main(): Promise<number> {
   await bundleForNode([path.join(__dirname, 'gc-on-signal.ts')], outDir);
   const fleet = new Fleet(args.cli, t0, path.join(outDir, 'gc-on-signal.cjs'));
   const ctx: SoakContext = {
-    quick: args.quick,
     gate: new ConnectGate(128),
     maxOpen,
     fleet,
