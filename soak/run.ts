@@ -70,7 +70,7 @@ function sizes(quick: boolean): {
       { size: 2 as const, groups: pairs, layout },
       { size: 3 as const, groups: triples, layout },
     ]),
-    storm: { rounds: 5, waiters: quick ? 1000 : 10000, probes: quick ? 100 : 1000 },
+    storm: { rounds: 5, waiters: quick ? 600 : 10000, probes: quick ? 60 : 1000 },
     malformed: { total: quick ? 400 : 2400, aliasBombs: quick ? 1 : 3, slow: quick ? 4 : 24, meetings: quick ? 3 : 10, seed: 20261130 },
     sigterm: quick ? 200 : 1000,
     redis: quick
