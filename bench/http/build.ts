@@ -13,12 +13,11 @@ export interface ChildPrograms {
   readonly exitOnSignal: string;
 }
 
-/** Bundle the child programs into OUT_DIR (dependencies stay external and load from node_modules). */
-export async function buildChildPrograms(): Promise<ChildPrograms> {
-  const names = { baselineServer: 'baseline-server', loadgen: 'loadgen', parker: 'parker', exitOnSignal: 'exit-on-signal' };
+/** Bundle TypeScript entry points into `outDir` as `<name>.cjs` for plain node (dependencies stay in node_modules). */
+export async function bundleForNode(entryPoints: readonly string[], outDir: string): Promise<void> {
   await build({
-    entryPoints: Object.values(names).map((name) => path.join(__dirname, `${name}.ts`)),
-    outdir: OUT_DIR,
+    entryPoints: [...entryPoints],
+    outdir: outDir,
     outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
@@ -27,6 +26,12 @@ export async function buildChildPrograms(): Promise<ChildPrograms> {
     packages: 'external',
     logLevel: 'warning',
   });
+}
+
+/** Bundle the child programs into OUT_DIR. */
+export async function buildChildPrograms(): Promise<ChildPrograms> {
+  const names = { baselineServer: 'baseline-server', loadgen: 'loadgen', parker: 'parker', exitOnSignal: 'exit-on-signal' };
+  await bundleForNode(Object.values(names).map((name) => path.join(__dirname, `${name}.ts`)), OUT_DIR);
   const at = (name: string): string => path.join(OUT_DIR, `${name}.cjs`);
   return {
     baselineServer: at(names.baselineServer),

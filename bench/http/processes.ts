@@ -124,6 +124,20 @@ export function portIn(line: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** A server process driven over loopback. */
+export interface Server {
+  readonly child: Child;
+  readonly port: number;
+  readonly url: string;
+}
+
+/** Resolves once `child` prints the port it listens on (within 15 s). */
+export async function listening(child: Child, what: string): Promise<Server> {
+  const line = await child.nextLine((l) => portIn(l) !== undefined, 15000, what);
+  const port = portIn(line) as number;
+  return { child, port, url: `http://127.0.0.1:${port}` };
+}
+
 /** Resolve after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

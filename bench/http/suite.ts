@@ -4,7 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import type { ChildPrograms } from './build';
-import { cpuMs, portIn, rssBytes, sleep, start, type Child } from './processes';
+import { cpuMs, listening, rssBytes, sleep, start, type Child, type Server } from './processes';
+
+export type { Server } from './processes';
 
 /** How hard and how long the HTTP scenarios push. */
 export interface HttpOptions {
@@ -55,24 +57,11 @@ export interface HttpReport {
 
 type Log = (line: string) => void;
 
-/** A server process the scenarios drive. */
-export interface Server {
-  readonly child: Child;
-  readonly port: number;
-  readonly url: string;
-}
-
 const HOST = '127.0.0.1';
 
 /** The memory rows of netsync: waiters spread one per event, or all in one event. */
 export const MEMORY_OWN_EVENTS = 'netsync (own events)';
 export const MEMORY_SHARED_EVENT = 'netsync (one event)';
-
-async function listening(child: Child, what: string): Promise<Server> {
-  const line = await child.nextLine((l) => portIn(l) !== undefined, 15000, what);
-  const port = portIn(line) as number;
-  return { child, port, url: `http://${HOST}:${port}` };
-}
 
 function startBaseline(programs: ChildPrograms, hold: boolean): Promise<Server> {
   const args = [programs.baselineServer, ...(hold ? ['hold'] : [])];
