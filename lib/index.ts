@@ -24,8 +24,8 @@ export {
 } from './selector';
 export type { Selector, Requirement, Operator, Labels } from './selector';
 
-export { NetsyncError, ERROR_STATUS, errors, isNetsyncError } from './errors';
-export type { ErrorCode } from './errors';
+export { NetsyncError, ERROR_STATUS, CLIENT_ERROR_STATUS, errors, isNetsyncError } from './errors';
+export type { ErrorCode, ServerErrorCode } from './errors';
 export type {
   JsonValue, SendParams, RequestParams, Member, Match, StatsEntry, StatsTree,
 } from './types';
