@@ -56,11 +56,20 @@ describe('the built package', () => {
   });
 
   it('type-checks TypeScript hosts (ESM and CommonJS, NodeNext) and serves a pair to each', async () => {
-    const dir = await project('ts', ['ts/tsconfig.json', 'ts/consumer.mts', 'ts/consumer.cts']);
+    const dir = await project('ts', ['ts/tsconfig.json', 'ts/consumer.mts', 'ts/consumer.cts', 'ts/client.mts']);
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir });
     expect(await runNode(dir, 'out/consumer.mjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR], timedOut: 'timeout' });
     expect(await runNode(dir, 'out/consumer.cjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR] });
   }, 120_000);
+
+  it.each(['client.cjs', 'client.mjs'])('%s: netsync/client loads no server module, meets a pair, and throws the server\'s NetsyncError', async (file) => {
+    const dir = await project(file.replace('.', '-'), [file]);
+    expect(await runNode(dir, file)).toEqual({
+      serverModules: [],
+      payloads: [PAIR, PAIR],
+      error: [true, true, 'bad_request', 400],
+    });
+  });
 
   it('has types that reject misuse', async () => {
     const dir = await project('ts-misuse', ['ts/tsconfig.json', 'ts/misuse.mts']);
@@ -90,6 +99,7 @@ describe('the built package', () => {
     const [packed] = JSON.parse(stdout) as { files: { path: string }[] }[];
     const files = (packed?.files ?? []).map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli.js']));
+    expect(files).toEqual(expect.arrayContaining(['dist/client.js', 'dist/client.mjs', 'dist/client.d.ts', 'dist/client.d.mts']));
     expect(files.filter((f) => /^(lib|test|bench|example-app)\//.test(f))).toEqual([]);
   });
 });
