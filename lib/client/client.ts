@@ -62,15 +62,18 @@ export class NetsyncClient {
     const policy = retryPolicy(options.retry);
     const timeoutMs = options.timeout === undefined ? undefined : readTimeout(options.timeout);
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       const left = deadline === undefined ? undefined : deadline - Date.now();
-      if (left !== undefined && left <= 0) throw errors.timeout(timeoutMs as number);
+      // Out of time between attempts: the reason the last attempt failed says more than a bare timeout.
+      if (left !== undefined && left <= 0) throw attempt === 0 ? errors.timeout(timeoutMs as number) : lastError;
       const body = left === undefined ? params : { ...params, timeout: `${left}ms` };
       try {
         return (await this.#call('event', { method: 'POST', body: JSON.stringify(body) }, signal)) as Match;
       } catch (error) {
         if (policy === undefined || signal?.aborted || !isNetsyncError(error)) throw error;
+        lastError = error;
         const delay = retryDelay(error, attempt, policy);
         // A wait that would outlast the caller's timeout ends now, with the reason the last attempt failed.
         if (delay === undefined || (deadline !== undefined && Date.now() + delay >= deadline)) throw error;
