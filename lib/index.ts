@@ -12,6 +12,9 @@ export type { NetsyncOptions, SendOptions, NetsyncEvents, WithdrawReason } from 
 export { normalizeParams } from './params';
 export type { NormalizedRequest } from './params';
 
+export { netsyncMetrics } from './metrics';
+export type { NetsyncMetrics, NetsyncMetricsOptions, RequestOutcome } from './metrics';
+
 export { MemoryStore } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
