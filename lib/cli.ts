@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { parseArgs, USAGE, type ListenAddress } from './cli/args';
+import { metricsEndpoint } from './cli/metrics';
 import type { LogFormat } from './log';
 import { Netsync } from './netsync';
 import { netsync } from './router';
@@ -34,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl);
   const hub = new Netsync({ store: opened.store });
-  const server = createServer(app(hub, command.log));
+  const server = createServer(app(hub, command.log, command.metrics));
   try {
     await listen(server, command.address);
   } catch (error) {
@@ -49,10 +50,11 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   return undefined;
 }
 
-/** The host app: the router at the root and nothing else. */
-function app(hub: Netsync, log: LogFormat): express.Express {
+/** The host app: the router at the root, and `GET /metrics` when asked for. */
+function app(hub: Netsync, log: LogFormat, metrics: boolean): express.Express {
   const application = express();
   application.disable('x-powered-by');
+  if (metrics) application.get('/metrics', metricsEndpoint(hub));
   application.use(netsync({ hub, log }));
   return application;
 }

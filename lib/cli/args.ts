@@ -1,9 +1,9 @@
-// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]`.
+// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--metrics] [--help]`.
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { isLogFormat, type LogFormat } from '../log';
 
 /** The usage text printed by `--help` and after a bad argument. */
-export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--help]
+export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--metrics] [--help]
 
 Serve GET|POST /event and GET /stats at the root.
 
@@ -11,6 +11,7 @@ Serve GET|POST /event and GET /stats at the root.
                   (default :8000, all interfaces; port 0 picks a free port)
   --log FORMAT    lifecycle log on standard output: graph (default), json or off
   --redis URL     keep pending requests in Redis (default: $REDIS_URL, else in memory)
+  --metrics       serve GET /metrics (Prometheus text format: netsync and process metrics)
   -h, --help      show this help
 `;
 
@@ -23,7 +24,14 @@ export interface ListenAddress {
 /** What the command line asks for. */
 export type CliCommand =
   | { readonly kind: 'help' }
-  | { readonly kind: 'serve'; readonly address: ListenAddress; readonly log: LogFormat; readonly redisUrl: string | undefined };
+  | {
+      readonly kind: 'serve';
+      readonly address: ListenAddress;
+      readonly log: LogFormat;
+      readonly redisUrl: string | undefined;
+      /** Serve `GET /metrics`. */
+      readonly metrics: boolean;
+    };
 
 /** The outcome of parsing: a command, or a message saying what is wrong (the CLI prints usage and exits 2). */
 export type ParseResult = { readonly ok: true; readonly command: CliCommand } | { readonly ok: false; readonly message: string };
@@ -39,6 +47,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       options: {
         log: { type: 'string' },
         redis: { type: 'string' },
+        metrics: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -56,7 +65,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
     return { ok: false, message: `invalid Redis URL ${JSON.stringify(redisUrl)}: use redis://host:port or rediss://host:port` };
   }
-  return { ok: true, command: { kind: 'serve', address, log, redisUrl } };
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl, metrics: values.metrics === true } };
 }
 
 /** `:8000`, `8000`, `host:8000` or `[v6]:8000`; undefined when it is none of these. */
