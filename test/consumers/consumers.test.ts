@@ -94,12 +94,12 @@ describe('the built package', () => {
     });
   });
 
-  it('packs dist (both module systems, types and the CLI) and nothing from the sources', async () => {
+  it('packs dist (both module systems, types, the client and the CLI), openapi.yaml, and nothing from the sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg.dir });
     const [packed] = JSON.parse(stdout) as { files: { path: string }[] }[];
     const files = (packed?.files ?? []).map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli.js']));
-    expect(files).toEqual(expect.arrayContaining(['dist/client.js', 'dist/client.mjs', 'dist/client.d.ts', 'dist/client.d.mts']));
+    expect(files).toEqual(expect.arrayContaining(['dist/client.js', 'dist/client.mjs', 'dist/client.d.ts', 'dist/client.d.mts', 'openapi.yaml']));
     expect(files.filter((f) => /^(lib|test|bench|example-app)\//.test(f))).toEqual([]);
   });
 });
