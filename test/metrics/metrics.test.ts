@@ -1,11 +1,13 @@
 // netsyncMetrics read from a real registry after real HTTP traffic through the router.
 import { once } from 'node:events';
 import http from 'node:http';
-import { Registry, register as globalRegistry } from 'prom-client';
+import express from 'express';
+import { Counter, Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
 import { errors } from '../../lib/errors';
 import { netsyncMetrics, type NetsyncMetrics, type RequestOutcome } from '../../lib/metrics';
 import { Netsync } from '../../lib/netsync';
+import { netsync } from '../../lib/router';
 import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import { serveRouter, waitForPending, type ServedRouter } from '../http/helpers';
 
@@ -207,5 +209,35 @@ describe('the hub events the metrics rely on', () => {
     controller.abort();
     await parked;
     expect(rejected).toEqual(['bad_request', 'overloaded']);
+  });
+});
+
+describe('a host app exposing netsync metrics beside its own (as the README shows)', () => {
+  it('serves both from the global registry at its /metrics', async () => {
+    const app = express();
+    const sync = netsync();
+    app.use('/sync', sync);
+    const orders = new Counter({ name: 'shop_orders_total', help: 'Orders placed.' });
+    const metrics = netsyncMetrics(sync.hub);
+    app.post('/orders', (_req, res) => {
+      orders.inc();
+      res.status(201).end();
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.type(globalRegistry.contentType).send(await globalRegistry.metrics());
+    });
+    try {
+      await request(app).post('/orders').expect(201);
+      await request(app).get('/sync/event?event=e&actor=a&mates=0').expect(200);
+      const res = await request(app).get('/metrics').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/^shop_orders_total 1$/m);
+      expect(res.text).toMatch(/^netsync_requests_total\{outcome="matched"\} 1$/m);
+      expect(res.text).toMatch(/^netsync_group_size_count 1$/m);
+    } finally {
+      metrics.stop();
+      globalRegistry.removeSingleMetric('shop_orders_total');
+      await sync.hub.close();
+    }
   });
 });
