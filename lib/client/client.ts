@@ -45,8 +45,10 @@ export class NetsyncClient {
   readonly #fetch: FetchLike;
   readonly #headers: Headers;
 
+  /** `baseUrl` is where the router is mounted; in a browser it may be relative to the page (`/sync`). */
   constructor(baseUrl: string | URL, options: NetsyncClientOptions = {}) {
-    const base = String(baseUrl);
+    // Throws TypeError for a relative URL where there is no page to resolve it against (Node.js).
+    const base = new URL(String(baseUrl), pageUrl()).href;
     // Relative to the mount, `event` and `stats` must resolve under it, not beside it.
     this.#base = base.endsWith('/') ? base : `${base}/`;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -106,6 +108,11 @@ export class NetsyncClient {
     }
     return readAnswer({ url, status, headers: answerHeaders, text });
   }
+}
+
+/** The page's address in a browser (or a worker), undefined elsewhere. */
+function pageUrl(): string | undefined {
+  return (globalThis as { location?: { href?: string } }).location?.href;
 }
 
 /** Milliseconds of a `timeout` option: a number of milliseconds or a duration string. */

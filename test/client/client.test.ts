@@ -97,6 +97,20 @@ describe('send', () => {
     expect(JSON.parse(server.seen[0]?.body ?? '')).toEqual({ event: 'e', actor: 'a', mates: 0 });
   });
 
+  it('resolves a relative base URL against the page in a browser, and refuses one where there is no page', async () => {
+    const server = await scripted(json(200, { payloads: {}, members: [] }));
+    expect(() => new NetsyncClient('/sync')).toThrow(/Invalid URL/);
+    const origin = new URL(server.url).origin;
+    // What a browser's global `location` offers; Node.js has none.
+    Object.defineProperty(globalThis, 'location', { value: { href: `${origin}/lobby/index.html` }, configurable: true });
+    try {
+      await new NetsyncClient('/sync').send({ event: 'e', actor: 'a', mates: 0 });
+    } finally {
+      delete (globalThis as { location?: unknown }).location;
+    }
+    expect(server.seen.map((r) => r.url)).toEqual(['/sync/event']);
+  });
+
   it('uses the fetch it is given', async () => {
     const { url } = await netsyncServer();
     const called: string[] = [];
