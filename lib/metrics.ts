@@ -49,7 +49,7 @@ const GROUP_SIZE_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 16, 32, 65];
  */
 export function netsyncMetrics(hub: Netsync, options: NetsyncMetricsOptions = {}): NetsyncMetrics {
   const { registry = globalRegistry, prefix = '' } = options;
-  if (!/^[a-zA-Z_:]?[a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError(`netsync: metrics prefix must be a valid metric name start, got ${JSON.stringify(prefix)}`);
+  if (!/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) throw new TypeError(`netsync: metrics prefix must be a valid metric name start, got ${JSON.stringify(prefix)}`);
   const registers = [registry];
   const names = {
     waiting: `${prefix}netsync_waiting_requests`,

@@ -1,6 +1,6 @@
 // The built package as hosts consume it: CommonJS require, ESM import, TypeScript (NodeNext) and the packed file list.
 import { execFile } from 'node:child_process';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPackage, consumerProject, REPO, type BuiltPackage } from './package';
@@ -69,6 +69,28 @@ describe('the built package', () => {
       payloads: [PAIR, PAIR],
       error: [true, true, 'bad_request', 400],
     });
+  });
+
+  it('ships a client build for browsers: its ESM files reach no Node.js module or global', async () => {
+    const seen = new Set<string>();
+    const pending = ['client.mjs'];
+    let code = '';
+    while (pending.length > 0) {
+      const file = pending.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = await readFile(join(pkg.dir, 'dist', file), 'utf8');
+      code += text;
+      for (const [, local] of text.matchAll(/from\s*["']\.\/([^"']+)["']/g)) pending.push(local as string);
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect(code.match(/\bprocess\.|\bBuffer\b|["']node:|\brequire\(|from\s*["'][^."']/g)).toBeNull();
+  });
+
+  it('exports openapi.yaml', async () => {
+    const dir = await consumerProject(pkg, 'openapi');
+    const { stdout } = await run(process.execPath, ['-e', "process.stdout.write(require.resolve('netsync/openapi.yaml'))"], { cwd: dir });
+    expect(await readFile(stdout, 'utf8')).toMatch(/^openapi: 3\.1\./);
   });
 
   it('has types that reject misuse', async () => {

@@ -182,6 +182,13 @@ describe('netsyncMetrics', () => {
     expect((await registry.getSingleMetric('app_netsync_requests_total')?.get())?.values.find((v) => v.labels.outcome === 'matched')?.value).toBe(1);
   });
 
+  it('refuses a prefix that would make invalid metric names', () => {
+    const hub = new Netsync();
+    open.push({ close: () => hub.close() });
+    for (const prefix of ['9x_', 'app-', 'a b']) expect(() => netsyncMetrics(hub, { registry: new Registry(), prefix })).toThrow(/prefix/);
+    expect(hub.listenerCount('pending')).toBe(0);
+  });
+
   it('registers on the global registry by default', async () => {
     const hub = new Netsync();
     open.push({ close: () => hub.close() });
