@@ -1,5 +1,6 @@
 // Reads an HTTP answer of the netsync API: the JSON of a success, or the NetsyncError its error body names.
 import { errors, type NetsyncError } from '../errors';
+import type { Match, StatsTree } from '../types';
 
 /** What `fetch` gave, already read to text. */
 export interface RawAnswer {
@@ -9,14 +10,34 @@ export interface RawAnswer {
   readonly text: string;
 }
 
-/** The parsed body of a 2xx answer; throws the NetsyncError any other answer stands for. */
-export function readAnswer(answer: RawAnswer): unknown {
+/** What a successful answer must look like: a check, and its name for the error when it fails. */
+export interface Expected<T> {
+  readonly is: (value: unknown) => value is T;
+  readonly what: string;
+}
+
+/** A Match: `payloads` a map, `members` a list (their contents are the server's word). */
+export const MATCH: Expected<Match> = {
+  is: (value): value is Match => isMap(value) && isMap(value.payloads) && Array.isArray(value.members),
+  what: 'a match ({payloads, members})',
+};
+
+/** The /stats tree: a map. */
+export const STATS: Expected<StatsTree> = { is: (value): value is StatsTree => isMap(value), what: 'a stats tree' };
+
+/** The parsed body of a 2xx answer of the expected shape; throws the NetsyncError any other answer stands for. */
+export function readAnswer<T>(answer: RawAnswer, expected: Expected<T>): T {
   const body = parseJson(answer.text);
   if (answer.status >= 200 && answer.status < 300) {
     if (body === undefined) throw errors.foreignAnswer(answer.url, answer.status, `${describeType(answer.headers)} body that is not JSON`);
+    if (!expected.is(body.value)) throw errors.foreignAnswer(answer.url, answer.status, `JSON that is not ${expected.what}`);
     return body.value;
   }
   throw errorOf(answer, body?.value);
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function errorOf(answer: RawAnswer, body: unknown): NetsyncError {

@@ -2,7 +2,7 @@
 import { errors, isNetsyncError } from '../errors';
 import { parseDuration } from '../http/duration';
 import type { Match, SendParams, StatsTree } from '../types';
-import { readAnswer } from './answer';
+import { MATCH, readAnswer, STATS, type Expected } from './answer';
 import { retryDelay, retryPolicy, type RetryOptions } from './retry';
 import { sleep } from './sleep';
 
@@ -72,7 +72,7 @@ export class NetsyncClient {
       if (left !== undefined && left <= 0) throw attempt === 0 ? errors.timeout(timeoutMs as number) : lastError;
       const body = left === undefined ? params : { ...params, timeout: `${left}ms` };
       try {
-        return (await this.#call('event', { method: 'POST', body: JSON.stringify(body) }, signal)) as Match;
+        return await this.#call('event', { method: 'POST', body: JSON.stringify(body) }, signal, MATCH);
       } catch (error) {
         if (policy === undefined || signal?.aborted || !isNetsyncError(error)) throw error;
         lastError = error;
@@ -86,10 +86,10 @@ export class NetsyncClient {
 
   /** The pending requests, as `GET <mount>/stats` lists them: event → actor → request id → entry. */
   async stats(options: ClientStatsOptions = {}): Promise<StatsTree> {
-    return (await this.#call('stats', { method: 'GET' }, options.signal)) as StatsTree;
+    return this.#call('stats', { method: 'GET' }, options.signal, STATS);
   }
 
-  async #call(path: string, init: RequestInit, signal: AbortSignal | undefined): Promise<unknown> {
+  async #call<T>(path: string, init: RequestInit, signal: AbortSignal | undefined, expected: Expected<T>): Promise<T> {
     const url = new URL(path, this.#base).href;
     const headers = new Headers(this.#headers);
     headers.set('accept', 'application/json');
@@ -106,7 +106,7 @@ export class NetsyncClient {
       if (signal?.aborted) throw signal.reason;
       throw errors.unreachable(url, messageOf(error), error);
     }
-    return readAnswer({ url, status, headers: answerHeaders, text });
+    return readAnswer({ url, status, headers: answerHeaders, text }, expected);
   }
 }
 

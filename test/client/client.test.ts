@@ -212,6 +212,16 @@ describe('errors, from a real server', () => {
     expect(error).toMatchObject({ code: 'bad_request', status: 404 });
     expect((error as Error).message).toMatch(/base URL/);
   });
+
+  it('refuses a 200 that is not a match (or not a stats tree), keeping its status', async () => {
+    const server = await scripted(json(200, { ok: true }), json(200, ['not', 'a', 'tree']), { status: 200, body: '<html>' });
+    const client = new NetsyncClient(server.url);
+    const error = await rejection(client.send({ event: 'e', actor: 'a' }));
+    expect(error).toMatchObject({ code: 'internal', status: 200 });
+    expect((error as Error).message).toMatch(/not a match/);
+    expect(await failure(client.stats())).toEqual({ code: 'internal', status: 200 });
+    expect(await failure(client.stats())).toEqual({ code: 'internal', status: 200 });
+  });
 });
 
 describe('abort', () => {
