@@ -93,6 +93,21 @@ describe('the built package', () => {
     expect(await readFile(stdout, 'utf8')).toMatch(/^openapi: 3\.1\./);
   });
 
+  it('lets a CommonJS host serve netsync metrics beside its own from the global registry', async () => {
+    const dir = await project('metrics-cjs', ['metrics-host.cjs']);
+    expect(await runNode(dir, 'metrics-host.cjs')).toEqual({
+      lines: ['shop_orders_total 1', 'netsync_requests_total{outcome="matched"} 2', 'netsync_group_size_count 1'],
+    });
+  });
+
+  it('lets an ESM host count on a registry of its own, and stop', async () => {
+    const dir = await project('metrics-esm', ['metrics-host.mjs']);
+    expect(await runNode(dir, 'metrics-host.mjs')).toEqual({
+      lines: ['shop_orders_total 1', 'netsync_requests_total{outcome="matched"} 2', 'netsync_group_size_count 1'],
+      left: ['shop_orders_total'],
+    });
+  });
+
   it('has types that reject misuse', async () => {
     const dir = await project('ts-misuse', ['ts/tsconfig.json', 'ts/misuse.mts']);
     const config = { extends: './tsconfig.json', compilerOptions: { noEmit: true }, files: ['misuse.mts'] };
