@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsup';
 
 // One build for both module systems: ESM (.mjs) and CommonJS (.js) with matching .d.ts/.d.mts.
+// The server and the client (`netsync/client`) are built together and split into shared chunks in both
+// formats, so NetsyncError is one class for both entries and `instanceof` holds across them.
 export default defineConfig([
   {
-    entry: { index: 'lib/index.ts' },
+    entry: { index: 'lib/index.ts', client: 'lib/client/index.ts' },
     format: ['esm', 'cjs'],
+    splitting: true,
     dts: true,
     sourcemap: true,
     clean: true,

@@ -1,6 +1,8 @@
 // Engine benchmark: pairs per second in-process, arrival cost beside a large never-matching backlog, heap per pending request.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import { netsyncMetrics } from '../lib/metrics';
 import { Netsync } from '../lib/netsync';
 
 const quick = process.argv.includes('--quick');
@@ -10,8 +12,9 @@ const heapOnly = process.argv.includes('--heap-only');
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Sends `count` requests of distinct actors in batches; every two form a pair. Returns pairs per second. */
-async function pairsPerSecond(count: number): Promise<number> {
+async function pairsPerSecond(count: number, metered = false): Promise<number> {
   const hub = new Netsync();
+  if (metered) netsyncMetrics(hub, { registry: new Registry() });
   // Bounded concurrency, as a server sees it: a batch of callers at a time.
   const batch = 1_000;
   const start = performance.now();
@@ -123,6 +126,21 @@ async function main(): Promise<void> {
   console.log(`netsync engine benchmark${quick ? ' (quick)' : ''}`);
   const pairs = await pairsPerSecond(quick ? 20_000 : 400_000);
   console.log(`pairs formed per second (hub + MemoryStore): ${Math.round(pairs).toLocaleString('en-US')}`);
+
+  // netsyncMetrics' own cost, without HTTP around it: alternating rounds with and without, medians.
+  const plainRounds: number[] = [];
+  const meteredRounds: number[] = [];
+  for (let round = 0; round < (quick ? 3 : 7); round++) {
+    plainRounds.push(await pairsPerSecond(quick ? 20_000 : 100_000));
+    meteredRounds.push(await pairsPerSecond(quick ? 20_000 : 100_000, true));
+  }
+  const [plain, metered] = [median(plainRounds), median(meteredRounds)];
+  // Two requests per pair: the time a pair takes, over two, is what a request costs.
+  const extraUs = (1e6 / metered - 1e6 / plain) / 2;
+  console.log(
+    `pairs formed per second with netsyncMetrics: ${Math.round(metered).toLocaleString('en-US')} ` +
+    `(${(metered / plain).toFixed(2)}x of ${Math.round(plain).toLocaleString('en-US')} without; ${extraUs.toFixed(2)} µs per request; medians)`,
+  );
 
   const backlog = quick ? 20_000 : 100_000;
   for (const kind of ['identical', 'distinct-actor', 'distinct-selector'] as const) {

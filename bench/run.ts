@@ -2,22 +2,25 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildChildPrograms } from './http/build';
+import type { LoadConfig, LoadKind } from './http/common';
 import { MICRO_BENCHMARKS, runMicro, type MicroName, type MicroResult } from './http/micro';
 import { killAll, killChildrenOnExit } from './http/processes';
 import { profileServer } from './http/profile';
 import { checkTargets, machine, renderMarkdown } from './http/report';
-import { runHttp, type HttpOptions, type HttpReport } from './http/suite';
+import { measureMetricsCost, metricsRatio } from './http/metrics-cost';
+import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
+const USAGE = `usage: npm run bench -- [http|metrics|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
   no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
+  metrics: only private pairs with --metrics against without (the HTTP part runs it too)
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)`;
 
-type Part = 'http' | MicroName | 'profile';
-const PARTS: readonly Part[] = ['http', ...MICRO_BENCHMARKS, 'profile'];
+type Part = 'http' | 'metrics' | MicroName | 'profile';
+const PARTS: readonly Part[] = ['http', 'metrics', ...MICRO_BENCHMARKS, 'profile'];
 
 interface Args {
   readonly part?: Part;
@@ -85,6 +88,15 @@ async function main(): Promise<void> {
     await profileServer(programs, options.cli, options.durationMs, options.clients, log, args.backlog ? options.waiters : 0);
     return;
   }
+  if (args.part === 'metrics') {
+    log(`── metrics cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round`);
+    const loadConfig = metricsLoadConfig(options);
+    const rows = await measureMetricsCost(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), await cliHasOption(options.cli, '--metrics'));
+    for (const row of rows) log(formatRowLine(row, undefined));
+    const ratio = metricsRatio(rows);
+    log(`private pairs with --metrics / without: ${ratio === undefined ? 'not measured' : `${ratio.toFixed(2)}×`} (target ≥ 0.95×); ${rows.find((r) => r.check)?.check ?? ''}`);
+    return;
+  }
   let http: HttpReport | undefined;
   if (args.part === undefined || args.part === 'http') {
     log(`── HTTP scenarios: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s each`);
@@ -102,6 +114,15 @@ async function main(): Promise<void> {
     writeFileSync(path.join(root, 'BENCHMARKS.md'), md);
     log(`results written to BENCHMARKS.md (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`);
   }
+}
+
+/** The load of the metrics part, as the HTTP part configures its scenarios. */
+function metricsLoadConfig(options: HttpOptions): (kind: LoadKind, targets: readonly string[]) => LoadConfig {
+  const eventPrefix = `bench${process.pid}t${Date.now().toString(36)}-`;
+  return (kind, targets) => ({
+    kind, targets, clients: options.clients, eventPrefix, warmupMs: options.warmupMs, durationMs: options.durationMs,
+    maxRequests: options.maxRequests, graceMs: 300,
+  });
 }
 
 main()

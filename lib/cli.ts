@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { parseArgs, USAGE, type ListenAddress, type StatsMode } from './cli/args';
+import { metricsEndpoint } from './cli/metrics';
 import type { StatsOption } from './http/stats';
 import type { LogFormat } from './log';
 import { Netsync } from './netsync';
@@ -35,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl);
   const hub = new Netsync({ store: opened.store });
-  const server = createServer(app(hub, command.log, command.stats));
+  const server = createServer(app(hub, command.log, command.stats, command.metrics));
   try {
     await listen(server, command.address);
   } catch (error) {
@@ -50,10 +51,11 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   return undefined;
 }
 
-/** The host app: the router at the root and nothing else. */
-function app(hub: Netsync, log: LogFormat, stats: StatsMode): express.Express {
+/** The host app: the router at the root, and `GET /metrics` when asked for. */
+function app(hub: Netsync, log: LogFormat, stats: StatsMode, metrics: boolean): express.Express {
   const application = express();
   application.disable('x-powered-by');
+  if (metrics) application.get('/metrics', metricsEndpoint(hub));
   application.use(netsync({ hub, log, stats: STATS_OPTION[stats] }));
   return application;
 }

@@ -1,6 +1,7 @@
 // The one error type of netsync: every failure a caller can see is a NetsyncError with a code and an HTTP status.
+// No imports: the client (`netsync/client`) bundles this module too, so it must stay free of server code.
 
-/** Every error code netsync reports, with the HTTP status the router answers with. */
+/** Every error code the router answers with, and its HTTP status. */
 export const ERROR_STATUS = {
   bad_request: 400,
   invalid_selector: 400,
@@ -12,7 +13,22 @@ export const ERROR_STATUS = {
   internal: 500,
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/** A code the router answers with. */
+export type ServerErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * Codes only the client (`netsync/client`) makes, with their status; the router never answers them.
+ * `unreachable` (status 0): no answer from netsync at all — the network failed, or a proxy in front of it
+ * answered 502/503 on its own.
+ */
+export const CLIENT_ERROR_STATUS = {
+  unreachable: 0,
+} as const;
+
+/** Every code a NetsyncError may carry. */
+export type ErrorCode = ServerErrorCode | keyof typeof CLIENT_ERROR_STATUS;
+
+const STATUS_OF: Readonly<Record<ErrorCode, number>> = { ...ERROR_STATUS, ...CLIENT_ERROR_STATUS };
 
 /** An error that a client caused or must react to; `message` says what to fix. */
 export class NetsyncError extends Error {
@@ -22,10 +38,14 @@ export class NetsyncError extends Error {
   /** Seconds a client should wait before retrying (sent as `Retry-After`), for `overloaded`. */
   readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number }) {
+  /**
+   * `status` defaults to the code's own; the client passes the status it received when an answer that is
+   * not netsync's (a wrong base URL's 404) is reported under the nearest code.
+   */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number; status?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = ERROR_STATUS[code];
+    this.status = options?.status ?? STATUS_OF[code];
     this.retryAfter = options?.retryAfter;
   }
 
@@ -51,6 +71,31 @@ export const errors = {
     new NetsyncError('store_unavailable', `the store is unavailable: ${detail}`, { cause }),
   /** A failure of netsync itself; its cause stays in the process, the client sees no internals. */
   internal: (cause?: unknown): NetsyncError => new NetsyncError('internal', 'internal error', { cause }),
+  /** Client side: no answer from netsync (the network failed, or a proxy answered for it). Status 0. */
+  unreachable: (url: string, detail: string, cause?: unknown): NetsyncError =>
+    new NetsyncError('unreachable', `cannot reach netsync at ${url}: ${detail}`, { cause }),
+  /**
+   * Client side: the error a netsync server answered with, keeping the status it sent. A code this client
+   * does not know (a newer server's) is reported under the nearest known code, with the server's code in the message.
+   */
+  answered: (code: string, message: string, status: number, retryAfter?: number): NetsyncError => {
+    const options = retryAfter === undefined ? { status } : { status, retryAfter };
+    if (Object.prototype.hasOwnProperty.call(ERROR_STATUS, code)) return new NetsyncError(code as ServerErrorCode, message, options);
+    const nearest: ErrorCode = status >= 400 && status < 500 ? 'bad_request' : status === 503 ? 'store_unavailable' : 'internal';
+    return new NetsyncError(nearest, `${code}: ${message}`, options);
+  },
+  /**
+   * Client side: an answer without netsync's `{error:{code,message}}` body, under the nearest code. A 502/503
+   * is a proxy saying netsync is away (`unreachable`, worth retrying); a 504 a proxy that gave up waiting, as
+   * netsync's own `timeout` would; anything else keeps its status (a wrong base URL's 404 is a `bad_request`).
+   */
+  foreignAnswer: (url: string, status: number, detail: string): NetsyncError => {
+    if (status === 502 || status === 503) {
+      return new NetsyncError('unreachable', `cannot reach netsync at ${url}: the server in front of it answered ${status} (${detail})`);
+    }
+    const code: ErrorCode = status === 504 ? 'timeout' : status >= 400 && status < 500 ? 'bad_request' : 'internal';
+    return new NetsyncError(code, `${url} answered ${status}, not as netsync does (${detail}); is the base URL right?`, { status });
+  },
 };
 
 /** True for a NetsyncError (also across duplicated module copies, by shape). */

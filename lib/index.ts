@@ -13,6 +13,9 @@ export type { NetsyncOptions, SendOptions, NetsyncEvents, WithdrawReason } from 
 export { normalizeParams } from './params';
 export type { NormalizedRequest } from './params';
 
+export { netsyncMetrics } from './metrics';
+export type { NetsyncMetrics, NetsyncMetricsOptions, RequestOutcome } from './metrics';
+
 export { MemoryStore } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
@@ -25,8 +28,8 @@ export {
 } from './selector';
 export type { Selector, Requirement, Operator, Labels } from './selector';
 
-export { NetsyncError, ERROR_STATUS, errors, isNetsyncError } from './errors';
-export type { ErrorCode } from './errors';
+export { NetsyncError, ERROR_STATUS, CLIENT_ERROR_STATUS, errors, isNetsyncError } from './errors';
+export type { ErrorCode, ServerErrorCode } from './errors';
 export type {
   JsonValue, SendParams, RequestParams, Member, Match, StatsEntry, StatsTree,
 } from './types';

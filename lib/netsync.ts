@@ -24,8 +24,14 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** Why a pending request left without a group. */
-export type WithdrawReason = 'aborted' | 'timeout' | 'closed' | 'lost';
+/**
+ * Why a pending request left without a group: its signal `aborted` (or a cancel), its HTTP client
+ * `disconnected`, its `timeout` passed, the hub `closed`, or the store `lost` it.
+ */
+export type WithdrawReason = 'aborted' | 'disconnected' | 'timeout' | 'closed' | 'lost';
+
+/** A withdrawal its caller asked for: a cancel or abort, or an HTTP client that went away. */
+type CallerLeft = 'aborted' | 'disconnected';
 
 /** Lifecycle events, for logs and metrics. Only this hub's own requests emit `pending` and `withdrawn`. */
 export interface NetsyncEvents {
@@ -35,6 +41,11 @@ export interface NetsyncEvents {
   match: [group: Group, match: Match];
   /** A request of this hub left without a group (emitted once the store has been told). */
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
+  /**
+   * A request was refused without waiting: bad params (4xx), or `overloaded` / `shutting_down` (503). The
+   * router also reports here the requests it could not decode (an unreadable or too large body).
+   */
+  rejected: [error: unknown];
   /**
    * A listener of the events above threw. The hub carries on as if it had not; without a listener here
    * the exception is reported as a process warning instead.
@@ -109,8 +120,11 @@ export interface SendSink {
 
 /** A send still waiting for its group. */
 export interface PendingSend {
-  /** Withdraw it at once, as an abort would: the sink's `failed` hears `reason`. No-op once settled. */
-  cancel(reason: unknown): void;
+  /**
+   * Withdraw it at once, as an abort would: the sink's `failed` hears `reason`; `withdrawn` says `why`
+   * (default `aborted`). No-op once settled.
+   */
+  cancel(reason: unknown, why?: CallerLeft): void;
 }
 
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
@@ -136,14 +150,14 @@ class Waiter implements PendingSend {
     this.owner.leave(this, 'aborted', this.signal?.reason);
   }
 
-  cancel(reason: unknown): void {
-    this.owner.leave(this, 'aborted', reason);
+  cancel(reason: unknown, why: CallerLeft = 'aborted'): void {
+    this.owner.leave(this, why, reason);
   }
 }
 
 /** The hub's private side that waiters call back into (one per hub, shared by its waiters). */
 interface WaiterOwner {
-  leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void;
+  leave(waiter: Waiter, reason: CallerLeft | 'timeout', error: unknown): void;
 }
 
 function onTimeout(waiter: Waiter): void {
@@ -154,6 +168,7 @@ function onTimeout(waiter: Waiter): void {
 const SETTLED: PendingSend = { cancel: () => undefined };
 
 let waitOn: ((hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink) => PendingSend) | undefined;
+let tellRejected: ((hub: Netsync, error: unknown) => void) | undefined;
 
 /**
  * Internal to the package (the router's path): `send` without a promise or an AbortSignal per request.
@@ -163,6 +178,14 @@ let waitOn: ((hub: Netsync, params: SendParams, timeoutMs: number | undefined, s
  */
 export function waitFor(hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink): PendingSend | undefined {
   return waitOn === undefined || !Netsync.owns(hub) ? undefined : waitOn(hub, params, timeoutMs, sink);
+}
+
+/**
+ * Internal to the package (the router's path): report on `rejected` a request the router refused before it
+ * reached the hub (a body it could not read). A hub of another copy of this package is left alone.
+ */
+export function reportRejected(hub: Netsync, error: unknown): void {
+  if (tellRejected !== undefined && Netsync.owns(hub)) tellRejected(hub, error);
 }
 
 /**
@@ -244,6 +267,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
 
   static {
     waitOn = (hub, params, timeoutMs, sink) => hub.#wait(params, timeoutMs, sink, undefined);
+    tellRejected = (hub, error) => hub.#tell('rejected', error);
   }
 
   /** Whether `hub` is a hub of this copy of the package (so its private side is reachable). */
@@ -251,8 +275,19 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     return typeof hub === 'object' && hub !== null && #waiters in hub;
   }
 
-  /** The one way in for `send` and `waitFor`: register a waiter and offer its request to the store. */
+  /** The one way in for `send` and `waitFor`; a request that cannot wait at all is told on `rejected`. */
   #wait(params: SendParams, timeoutMs: number | undefined, sink: SendSink, signal: AbortSignal | undefined): PendingSend {
+    try {
+      return this.#register(params, timeoutMs, sink, signal);
+    } catch (error) {
+      // A signal aborted before the call is the caller's own cancel, not a refusal.
+      if (!(signal?.aborted === true && error === signal.reason)) this.#tell('rejected', error);
+      throw error;
+    }
+  }
+
+  /** Register a waiter and offer its request to the store. */
+  #register(params: SendParams, timeoutMs: number | undefined, sink: SendSink, signal: AbortSignal | undefined): PendingSend {
     if (this.#closing !== undefined) throw errors.shuttingDown();
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
       throw errors.badRequest(`timeout must be a non-negative number of milliseconds, got ${String(timeoutMs)}`);
@@ -378,7 +413,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * different: the caller is still waiting, so it is answered only once the store confirms the request
    * is in no group (a group that formed meanwhile is delivered instead).
    */
-  #leave(waiter: Waiter, reason: 'aborted' | 'timeout', error: unknown): void {
+  #leave(waiter: Waiter, reason: CallerLeft | 'timeout', error: unknown): void {
     if (this.#waiters.get(waiter.req.id) !== waiter) return;
     if (reason === 'timeout') {
       void this.#end(waiter, 'timeout', error);

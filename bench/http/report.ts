@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { LoadResult } from './common';
 import type { MicroResult } from './micro';
+import { metricsRatio, PAIRS_METERED, PAIRS_PLAIN } from './metrics-cost';
 import { baselineOf, mb, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT, type HttpReport, type ScenarioRow } from './suite';
 
 /** One stated target, its measured value and whether it is met (never asserted). */
@@ -64,6 +65,24 @@ export function checkTargets(report: HttpReport): TargetCheck[] {
     check(`RSS with ${waiters} waiters ≤ 1.15× hold-open Express (one shared event: the target)`, ratio(one?.loadedRss, floor?.loadedRss), 1.15, false),
     check(`RSS with ${waiters} waiters ≤ 1.15× hold-open Express (one event per waiter)`, ratio(own?.loadedRss, floor?.loadedRss), 1.15, false),
     check('private-pair p99 ≤ 1.5× baseline p99', ratio(pairs?.p99Ms, base?.p99Ms), 1.5, false),
+    check('private pairs with `--metrics` ≥ 0.95× without (same run)', metricsRatio(report.rows), 0.95, true),
+  ];
+}
+
+/** The short section on what `--metrics` costs, from the two rows of that comparison. */
+function metricsSection(rows: readonly ScenarioRow[]): string[] {
+  const plain = rows.find((r) => r.name === PAIRS_PLAIN);
+  const metered = rows.find((r) => r.name === PAIRS_METERED);
+  const ratio = metricsRatio(rows);
+  if (!plain?.result || !metered?.result || ratio === undefined) return metered?.skipped ? ['## Metrics cost', '', `Skipped: ${metered.skipped}`, ''] : [];
+  const cpu = (r: ScenarioRow): string => (Number.isFinite(r.serverCpuUsPerRequest ?? NaN) ? `${(r.serverCpuUsPerRequest as number).toFixed(0)} µs` : '–');
+  return [
+    '## Metrics cost', '',
+    'Private pairs on a server started with `--metrics` (prom-client counting every request; nothing scrapes during',
+    'the load) and on one without, in rounds off, on, on, off of the same run:', '',
+    `- ${metered.result.rps.toFixed(0)} req/s with metrics, ${plain.result.rps.toFixed(0)} without: **${ratio.toFixed(2)}×** (target ≥ 0.95×)`,
+    `- server CPU per request: ${cpu(metered)} with, ${cpu(plain)} without; p99 ${metered.result.p99Ms.toFixed(2)} ms with, ${plain.result.p99Ms.toFixed(2)} ms without`,
+    `- ${metered.check ?? ''}`, '',
   ];
 }
 
@@ -116,6 +135,7 @@ export function renderMarkdown(input: {
       for (const r of checks) push(`- ${r.name}: ${r.check ?? ''}`);
       push('');
     }
+    push(...metricsSection(http.rows));
     push('## Memory', '');
     if (http.memorySkipped) push(`Skipped: ${http.memorySkipped}`, '');
     else {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import type { ChildPrograms } from './build';
+import { measureMetricsCost } from './metrics-cost';
 import { cpuMs, listening, rssBytes, sleep, start, type Child, type Server } from './processes';
 
 export type { Server } from './processes';
@@ -68,7 +69,7 @@ function startBaseline(programs: ChildPrograms, hold: boolean): Promise<Server> 
   return listening(start(process.execPath, args), hold ? 'hold-open Express app' : 'baseline Express app');
 }
 
-function startNetsync(options: HttpOptions, extra: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<Server> {
+export function startNetsync(options: HttpOptions, extra: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<Server> {
   const child = start(process.execPath, [...nodeFlags, options.cli, `${HOST}:0`, '--log', 'off', ...extra]);
   return listening(child, `netsync server (${options.cli})`);
 }
@@ -184,11 +185,11 @@ function redisAnswers(url: string): Promise<boolean> {
   });
 }
 
-/** Whether the CLI's --help mentions --redis (so a CLI without the option is skipped, not failed). */
-async function cliHasRedis(cli: string): Promise<boolean> {
+/** Whether the CLI's --help mentions `option` (so a CLI without it is skipped, not failed). */
+export async function cliHasOption(cli: string, option: string): Promise<boolean> {
   const child = start(process.execPath, [cli, '--help']);
   const out = await child
-    .nextLine((l) => l.includes('--redis'), 5000, 'netsync --help')
+    .nextLine((l) => l.includes(option), 5000, 'netsync --help')
     .then(() => true)
     .catch(() => false);
   await child.stop();
@@ -260,6 +261,12 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   } else {
     const s = server;
     await measure('private pairs', what.pairs, 'pairs', [s]);
+    // Beside it, on two fresh servers: the cost of --metrics (its own rows, and a target on their ratio).
+    for (const row of await measureMetricsCost(programs, options, loadConfig, await cliHasOption(options.cli, '--metrics'))) {
+      rows.push(row);
+      log(formatRowLine(row, rows[0]?.result));
+      if (row.check) log(`  check: ${row.check}`);
+    }
     await measure('shared event', what.shared, 'shared', [s]);
     await measure('groups of three', what.groups, 'groups', [s]);
     const event = `${prefix}shared`;
@@ -311,7 +318,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   const redisUp = await redisAnswers(options.redisUrl);
   if (!server) skip('Redis pairs', what.redis, 'netsync server unavailable');
   else if (!redisUp) skip('Redis pairs', what.redis, `no Redis answers at ${options.redisUrl}`);
-  else if (!(await cliHasRedis(options.cli))) skip('Redis pairs', what.redis, 'the CLI has no --redis option');
+  else if (!(await cliHasOption(options.cli, '--redis'))) skip('Redis pairs', what.redis, 'the CLI has no --redis option');
   else {
     const a = await startNetsync(options, ['--redis', options.redisUrl]);
     const b = await startNetsync(options, ['--redis', options.redisUrl]);

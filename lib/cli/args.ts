@@ -1,9 +1,9 @@
-// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]`.
+// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]`.
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { isLogFormat, type LogFormat } from '../log';
 
 /** The usage text printed by `--help` and after a bad argument. */
-export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]
+export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]
 
 Serve GET|POST /event and GET /stats at the root.
 
@@ -13,6 +13,7 @@ Serve GET|POST /event and GET /stats at the root.
   --redis URL     keep pending requests in Redis (default: $REDIS_URL, else in memory)
   --stats MODE    GET /stats: full (default, with payloads), redacted (without
                   payloads) or off (not served)
+  --metrics       serve GET /metrics (Prometheus text format: netsync and process metrics)
   -h, --help      show this help
 `;
 
@@ -36,6 +37,8 @@ export type CliCommand =
     readonly log: LogFormat;
     readonly redisUrl: string | undefined;
     readonly stats: StatsMode;
+    /** Serve `GET /metrics`. */
+    readonly metrics: boolean;
   };
 
 /** The outcome of parsing: a command, or a message saying what is wrong (the CLI prints usage and exits 2). */
@@ -53,6 +56,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         log: { type: 'string' },
         redis: { type: 'string' },
         stats: { type: 'string' },
+        metrics: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -72,7 +76,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   }
   const stats = values.stats ?? 'full';
   if (!isStatsMode(stats)) return { ok: false, message: `invalid --stats ${JSON.stringify(stats)}: use full, redacted or off` };
-  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats } };
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats, metrics: values.metrics === true } };
 }
 
 /** `:8000`, `8000`, `host:8000` or `[v6]:8000`; undefined when it is none of these. */

@@ -1,7 +1,7 @@
 // The request handlers of the router's two routes, and the error handler both routes end with.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { errors, isNetsyncError } from '../errors';
-import { waitFor, type Netsync, type PendingSend, type SendSink } from '../netsync';
+import { reportRejected, waitFor, type Netsync, type PendingSend, type SendSink } from '../netsync';
 import type { Match, SendParams } from '../types';
 import type { Format } from './format';
 import { MatchSerializer, serialize, writeError, writeText } from './output';
@@ -37,6 +37,7 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
     try {
       request = readEventRequest(req, settings);
     } catch (error) {
+      reportRejected(hub, error);
       writeError(res, error, outputForError(req));
       return;
     }
@@ -58,8 +59,13 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
     // The body is read as text whatever its type, so `?input=` can overrule Content-Type; a body the host
     // already parsed is left as it is.
     readBody(req, res, (error?: unknown) => {
-      if (error === undefined || error === null) answer(req, res);
-      else writeError(res, fromBodyParser(error, limitLabel), outputForError(req));
+      if (error === undefined || error === null) {
+        answer(req, res);
+        return;
+      }
+      const refusal = fromBodyParser(error, limitLabel);
+      reportRejected(hub, refusal);
+      writeError(res, refusal, outputForError(req));
     });
   };
 }
@@ -121,7 +127,7 @@ class Exchange implements SendSink {
   #gone(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#pending?.cancel(CLIENT_GONE);
+    this.#pending?.cancel(CLIENT_GONE, 'disconnected');
   }
 }
 

@@ -25,15 +25,16 @@ describe('parseArgs', () => {
   it('defaults to all interfaces on port 8000, graph log, memory store', () => {
     expect(parseArgs([])).toEqual({
       ok: true,
-      command: { kind: 'serve', address: { host: undefined, port: 8000 }, log: 'graph', redisUrl: undefined, stats: 'full' },
+      command: { kind: 'serve', address: { host: undefined, port: 8000 }, log: 'graph', redisUrl: undefined, stats: 'full', metrics: false },
     });
   });
 
   it('reads ADDR, --log and --redis', () => {
     expect(parseArgs(['127.0.0.1:9000', '--log', 'json', '--redis', 'redis://127.0.0.1:6379'])).toEqual({
       ok: true,
-      command: { kind: 'serve', address: { host: '127.0.0.1', port: 9000 }, log: 'json', redisUrl: 'redis://127.0.0.1:6379', stats: 'full' },
+      command: { kind: 'serve', address: { host: '127.0.0.1', port: 9000 }, log: 'json', redisUrl: 'redis://127.0.0.1:6379', stats: 'full', metrics: false },
     });
+    expect(parseArgs(['--metrics'])).toMatchObject({ ok: true, command: { metrics: true } });
     expect(parseArgs(['--log=off', ':1234'])).toMatchObject({ ok: true, command: { log: 'off', address: { port: 1234 } } });
   });
 
@@ -73,6 +74,6 @@ describe('parseArgs', () => {
   });
 
   it('has a usage text naming every option', () => {
-    for (const word of ['ADDR', '--log', '--redis', '--stats', '--help']) expect(USAGE).toContain(word);
+    for (const word of ['ADDR', '--log', '--redis', '--stats', '--metrics', '--help']) expect(USAGE).toContain(word);
   });
 });

@@ -144,7 +144,7 @@ describe('netsync CLI', () => {
     const child = startCli(pkg.cli, ['--help']);
     running.push(child);
     expect(await child.exited).toEqual({ code: 0, signal: null });
-    expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--help]');
+    expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]');
     expect(child.stderr()).toBe('');
   });
 

@@ -1,6 +1,6 @@
 // The built package as hosts consume it: CommonJS require, ESM import, TypeScript (NodeNext) and the packed file list.
 import { execFile } from 'node:child_process';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPackage, consumerProject, REPO, type BuiltPackage } from './package';
@@ -56,11 +56,57 @@ describe('the built package', () => {
   });
 
   it('type-checks TypeScript hosts (ESM and CommonJS, NodeNext) and serves a pair to each', async () => {
-    const dir = await project('ts', ['ts/tsconfig.json', 'ts/consumer.mts', 'ts/consumer.cts']);
+    const dir = await project('ts', ['ts/tsconfig.json', 'ts/consumer.mts', 'ts/consumer.cts', 'ts/client.mts']);
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir });
     expect(await runNode(dir, 'out/consumer.mjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR], timedOut: 'timeout' });
     expect(await runNode(dir, 'out/consumer.cjs')).toEqual({ statuses: [200, 200], payloads: [PAIR, PAIR] });
   }, 120_000);
+
+  it.each(['client.cjs', 'client.mjs'])('%s: netsync/client loads no server module, meets a pair, and throws the server\'s NetsyncError', async (file) => {
+    const dir = await project(file.replace('.', '-'), [file]);
+    expect(await runNode(dir, file)).toEqual({
+      serverModules: [],
+      payloads: [PAIR, PAIR],
+      error: [true, true, 'bad_request', 400],
+    });
+  });
+
+  it('ships a client build for browsers: its ESM files reach no Node.js module or global', async () => {
+    const seen = new Set<string>();
+    const pending = ['client.mjs'];
+    let code = '';
+    while (pending.length > 0) {
+      const file = pending.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = await readFile(join(pkg.dir, 'dist', file), 'utf8');
+      code += text;
+      for (const [, local] of text.matchAll(/from\s*["']\.\/([^"']+)["']/g)) pending.push(local as string);
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect(code.match(/\bprocess\.|\bBuffer\b|["']node:|\brequire\(|from\s*["'][^."']/g)).toBeNull();
+  });
+
+  it('exports openapi.yaml', async () => {
+    const dir = await consumerProject(pkg, 'openapi');
+    const { stdout } = await run(process.execPath, ['-e', "process.stdout.write(require.resolve('netsync/openapi.yaml'))"], { cwd: dir });
+    expect(await readFile(stdout, 'utf8')).toMatch(/^openapi: 3\.1\./);
+  });
+
+  it('lets a CommonJS host serve netsync metrics beside its own from the global registry', async () => {
+    const dir = await project('metrics-cjs', ['metrics-host.cjs']);
+    expect(await runNode(dir, 'metrics-host.cjs')).toEqual({
+      lines: ['shop_orders_total 1', 'netsync_requests_total{outcome="matched"} 2', 'netsync_group_size_count 1'],
+    });
+  });
+
+  it('lets an ESM host count on a registry of its own, and stop', async () => {
+    const dir = await project('metrics-esm', ['metrics-host.mjs']);
+    expect(await runNode(dir, 'metrics-host.mjs')).toEqual({
+      lines: ['shop_orders_total 1', 'netsync_requests_total{outcome="matched"} 2', 'netsync_group_size_count 1'],
+      left: ['shop_orders_total'],
+    });
+  });
 
   it('has types that reject misuse', async () => {
     const dir = await project('ts-misuse', ['ts/tsconfig.json', 'ts/misuse.mts']);
@@ -85,11 +131,12 @@ describe('the built package', () => {
     });
   });
 
-  it('packs dist (both module systems, types and the CLI) and nothing from the sources', async () => {
+  it('packs dist (both module systems, types, the client and the CLI), openapi.yaml, and nothing from the sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg.dir });
     const [packed] = JSON.parse(stdout) as { files: { path: string }[] }[];
     const files = (packed?.files ?? []).map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli.js']));
+    expect(files).toEqual(expect.arrayContaining(['dist/client.js', 'dist/client.mjs', 'dist/client.d.ts', 'dist/client.d.mts', 'openapi.yaml']));
     expect(files.filter((f) => /^(lib|test|bench|example-app)\//.test(f))).toEqual([]);
   });
 });

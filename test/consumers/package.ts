@@ -14,7 +14,7 @@ export const REPO = resolve(__dirname, '../..');
 export interface BuiltPackage {
   /** Temporary root; its `node_modules` links to the repository's, so `express` resolves as for an installed package. */
   readonly root: string;
-  /** The package directory (package.json, README.md, dist/). */
+  /** The package directory (package.json, README.md, openapi.yaml, dist/). */
   readonly dir: string;
   /** The built standalone server. */
   readonly cli: string;
@@ -33,6 +33,7 @@ export async function buildPackage(): Promise<BuiltPackage> {
   await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
   await copyFile(join(REPO, 'package.json'), join(dir, 'package.json'));
   await copyFile(join(REPO, 'README.md'), join(dir, 'README.md')).catch(() => undefined);
+  await copyFile(join(REPO, 'openapi.yaml'), join(dir, 'openapi.yaml'));
   await run('npx', ['tsup', '--out-dir', join(dir, 'dist')], { cwd: REPO });
   return { root, dir, cli: join(dir, 'dist', 'cli.js'), remove: () => rm(root, { recursive: true, force: true }) };
 }

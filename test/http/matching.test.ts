@@ -89,7 +89,7 @@ test('a client that goes away is withdrawn at once and never matched', async () 
   const withdrawn = once(served.hub, 'withdrawn');
   clientA.destroy();
   const [req, reason] = (await withdrawn) as [{ params: { actor: string } }, string];
-  expect({ actor: req.params.actor, reason }).toEqual({ actor: 'A', reason: 'aborted' });
+  expect({ actor: req.params.actor, reason }).toEqual({ actor: 'A', reason: 'disconnected' });
 
   // B must now wait: only B is pending.
   const b = get('/event?event=w&actor=B&payload=b');

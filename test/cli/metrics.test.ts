@@ -1,0 +1,52 @@
+// The standalone server's --metrics: GET /metrics after real traffic, and no such route without the flag.
+import { buildPackage, type BuiltPackage } from '../consumers/package';
+import { serveCli, type CliChild } from './child';
+
+let pkg: BuiltPackage;
+const running: CliChild[] = [];
+
+beforeAll(async () => {
+  pkg = await buildPackage();
+}, 120_000);
+
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+    await child.exited;
+  }
+});
+
+afterAll(async () => {
+  await pkg?.remove();
+});
+
+async function serve(args: readonly string[]): Promise<string> {
+  const { child, url } = await serveCli(pkg.cli, ['--log', 'off', ...args]);
+  running.push(child);
+  return url;
+}
+
+describe('netsync --metrics', () => {
+  it('serves the hub and process metrics in the Prometheus text format', async () => {
+    const url = await serve(['--metrics']);
+    const pair = await Promise.all(['a', 'b'].map((actor) => fetch(`${url}/event?event=e&actor=${actor}`)));
+    expect(pair.map((r) => r.status)).toEqual([200, 200]);
+    expect((await fetch(`${url}/event?event=e`)).status).toBe(400);
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toMatch(/^netsync_requests_total\{outcome="matched"\} 2$/m);
+    expect(text).toMatch(/^netsync_requests_total\{outcome="rejected"\} 1$/m);
+    expect(text).toMatch(/^netsync_time_to_match_seconds_count 2$/m);
+    expect(text).toMatch(/^netsync_group_size_count 1$/m);
+    expect(text).toMatch(/^netsync_waiting_requests 0$/m);
+    expect(text).toMatch(/^netsync_oldest_wait_seconds 0$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+  });
+
+  it('leaves /metrics to the 404 without the flag', async () => {
+    const url = await serve([]);
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+  });
+});
