@@ -1,6 +1,6 @@
 // Runs the README's curl examples as written, in a shell with the real curl, against a real router over HTTP,
 // so the README's outputs cannot drift.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -37,6 +37,8 @@ interface Session {
   readonly lines: string[];
   /** Wakes whoever waits for the next line. */
   readonly lineListeners: Set<() => void>;
+  /** Each script's shell and when its output ends (backgrounded commands outlive the shell). */
+  readonly scripts: Array<{ readonly child: ChildProcess; readonly closed: Promise<unknown> }>;
 }
 
 const sessions = new Map<string, Session>();
@@ -54,12 +56,13 @@ async function openSession(): Promise<Session> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  return { server, hub: router.hub, port, started: 0, lines: [], lineListeners: new Set() };
+  return { server, hub: router.hub, port, started: 0, lines: [], lineListeners: new Set(), scripts: [] };
 }
 
 async function closeSession(session: Session): Promise<void> {
   // Background commands still waiting get their 503 now and end.
   await session.hub.close();
+  await Promise.all(session.scripts.map((script) => script.closed));
   session.server.closeAllConnections();
   await new Promise((resolve) => session.server.close(resolve));
 }
@@ -92,6 +95,7 @@ async function runScript(session: Session, example: Example): Promise<string[]> 
     env: { ...process.env, NETSYNC_PORT: String(session.port) },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
+  session.scripts.push({ child, closed: once(child, 'close') });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
