@@ -57,9 +57,9 @@ export function writeText(res: Response, status: number, format: Format, text: s
 }
 
 /**
- * Answer an error: a NetsyncError with its status and code (and `Retry-After` when it has one, plus any
- * `extraHeaders` the route adds, such as `Allow`),
- * body-parser's errors as `too_large` or `bad_request`, anything else as a bare 500.
+ * Answer an error: a NetsyncError with its status and code (and `Retry-After` when it has one), body-parser's
+ * errors as `too_large` or `bad_request`, anything else as a bare 500. `extraHeaders` are what the route adds to
+ * a NetsyncError's answer, such as `Allow`.
  */
 export function writeError(res: Response, error: unknown, format: Format, extraHeaders?: Record<string, string>): void {
   if (isNetsyncError(error)) {
