@@ -1,4 +1,16 @@
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+
+/**
+ * The CLI imports the library through `./index` only; at run time that is the package's own dist/index.js,
+ * so one copy of the library runs and its classes (NetsyncError, Netsync) are the ones a host imports.
+ */
+const libraryFromPackageBuild: Plugin = {
+  name: 'netsync-cli-uses-package-build',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\/index$/ }, () => ({ path: './index.js', external: true }));
+  },
+};
 
 // One build for both module systems: ESM (.mjs) and CommonJS (.js) with matching .d.ts/.d.mts.
 // The server and the client (`netsync/client`) are built together and split into shared chunks in both
@@ -20,5 +32,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    esbuildPlugins: [libraryFromPackageBuild],
   },
 ]);

@@ -2,15 +2,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { parseArgs, USAGE, type ListenAddress, type StatsMode } from './cli/args';
+import { parseArgs, USAGE, type ListenAddress, type RedisSettings, type StatsMode } from './cli/args';
 import { metricsEndpoint } from './cli/metrics';
-import type { StatsOption } from './http/stats';
-import type { LogFormat } from './log';
-import { Netsync } from './netsync';
-import { netsync } from './router';
-import { MemoryStore } from './stores/memory';
-import { RedisStore } from './stores/redis';
-import type { MatcherStore } from './stores/types';
+import { describeListening, describeStore } from './cli/startup';
+// The library through its public entry only: the build loads the package's own dist/index.js here instead of
+// bundling a second copy, so errors and hubs are the same classes as those a host imports.
+import { MemoryStore, Netsync, netsync, RedisStore, type LogFormat, type MatcherStore, type StatsOption } from './index';
 
 /** How long a shutdown may take before the process exits anyway. */
 const SHUTDOWN_BACKSTOP_MS = 1500;
@@ -34,9 +31,9 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl);
-  const hub = new Netsync({ store: opened.store });
-  const server = createServer(app(hub, command.log, command.stats, command.metrics));
+  const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl, command.redis);
+  const hub = new Netsync({ store: opened.store, ...(command.maxPending === undefined ? {} : { maxPending: command.maxPending }) });
+  const server = createServer(app(hub, command.log, command.stats, command.maxWaitMs, command.metrics));
   try {
     await listen(server, command.address);
   } catch (error) {
@@ -47,16 +44,16 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   // Before the address is printed: whoever reads it may signal at once.
   handleSignals(server, hub, opened);
-  process.stdout.write(`netsync listening on ${urlOf(server.address() as AddressInfo)}\n`);
+  process.stdout.write(`netsync listening on ${describeListening(server.address() as AddressInfo)}, store: ${describeStore(command.redisUrl)}\n`);
   return undefined;
 }
 
 /** The host app: the router at the root, and `GET /metrics` when asked for. */
-function app(hub: Netsync, log: LogFormat, stats: StatsMode, metrics: boolean): express.Express {
+function app(hub: Netsync, log: LogFormat, stats: StatsMode, maxWaitMs: number | undefined, metrics: boolean): express.Express {
   const application = express();
   application.disable('x-powered-by');
   if (metrics) application.get('/metrics', metricsEndpoint(hub));
-  application.use(netsync({ hub, log, stats: STATS_OPTION[stats] }));
+  application.use(netsync({ hub, log, stats: STATS_OPTION[stats], ...(maxWaitMs === undefined ? {} : { maxWait: maxWaitMs }) }));
   return application;
 }
 
@@ -64,7 +61,7 @@ function app(hub: Netsync, log: LogFormat, stats: StatsMode, metrics: boolean): 
 const STATS_OPTION: Readonly<Record<StatsMode, StatsOption>> = { full: true, redacted: 'redacted', off: false };
 
 /** Connect to Redis; a first connection that fails ends start-up instead of retrying forever. */
-async function openRedis(url: string): Promise<OpenedStore> {
+async function openRedis(url: string, settings: RedisSettings): Promise<OpenedStore> {
   const { createClient } = await import('redis');
   let ready = false;
   const client = createClient({
@@ -77,11 +74,15 @@ async function openRedis(url: string): Promise<OpenedStore> {
   try {
     await client.connect();
   } catch (error) {
-    process.stderr.write(`netsync: cannot connect to Redis at ${url}: ${messageOf(error)}\n`);
+    process.stderr.write(`netsync: cannot connect to Redis at ${describeStore(url)}: ${messageOf(error)}\n`);
     process.exit(1);
   }
   ready = true;
-  const store = new RedisStore({ client });
+  const store = new RedisStore({
+    client,
+    ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
+    ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+  });
   return {
     store,
     release: async () => {
@@ -123,11 +124,6 @@ function handleSignals(server: Server, hub: Netsync, opened: OpenedStore): void 
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-}
-
-function urlOf(address: AddressInfo): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
 }
 
 function describeAddress(address: ListenAddress): string {

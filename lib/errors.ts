@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   bad_request: 400,
   invalid_selector: 400,
+  method_not_allowed: 405,
   too_large: 413,
   timeout: 504,
   overloaded: 503,
@@ -60,6 +61,9 @@ export const errors = {
   badRequest: (message: string): NetsyncError => new NetsyncError('bad_request', message),
   invalidSelector: (selector: string, detail: string, cause?: unknown): NetsyncError =>
     new NetsyncError('invalid_selector', `invalid selector ${JSON.stringify(selector)}: ${detail}`, { cause }),
+  /** A method the route does not serve; the router sends the methods it does serve as `Allow`. */
+  methodNotAllowed: (method: string, allowed: readonly string[]): NetsyncError =>
+    new NetsyncError('method_not_allowed', `${method} is not served here; use ${allowed.join(' or ')}`),
   tooLarge: (limit: string | number): NetsyncError =>
     new NetsyncError('too_large', `request body is larger than the limit of ${limit}`),
   timeout: (ms: number): NetsyncError =>

@@ -1,5 +1,5 @@
 // The one place request rules live: validates and defaults what a caller sent, for the hub and the router alike.
-import { errors } from './errors';
+import { errors, type NetsyncError } from './errors';
 import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
 import { BoundedCache, type CacheLimits } from './selector/cache';
 import type { Labels, Selector } from './selector/types';
@@ -16,7 +16,18 @@ export interface NormalizedRequest {
 /** Longest event or actor name accepted; names are keys in /stats and log lines, not documents. */
 export const MAX_NAME_LENGTH = 256;
 
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(['event', 'actor', 'payload', 'mates', 'labels', 'selector']);
+/**
+ * The fields of a send, in the order messages list them. A new request field is added here, and every
+ * unknown-field message (the hub's and the HTTP API's) lists it.
+ */
+export const SEND_FIELDS: readonly string[] = ['event', 'actor', 'payload', 'mates', 'labels', 'selector'];
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(SEND_FIELDS);
+
+/** The error for a field nobody could have meant; `known` lists what the caller can send where it sent it. */
+export function unknownFieldError(key: string, known: readonly string[]): NetsyncError {
+  return errors.badRequest(`unknown field ${JSON.stringify(key)}; known fields are ${known.join(', ')}`);
+}
 
 /**
  * Validate and default what a caller sent. Throws NetsyncError (`bad_request`, `invalid_selector`).
@@ -28,7 +39,7 @@ export function normalizeParams(input: unknown, options: { maxMates?: number } =
   if (!isPlainObject(input)) throw errors.badRequest('the request must be an object of fields');
   for (const key of Object.keys(input)) {
     if (!KNOWN_FIELDS.has(key)) {
-      throw errors.badRequest(`unknown field ${JSON.stringify(key)}; known fields are event, actor, payload, mates, labels, selector`);
+      throw unknownFieldError(key, SEND_FIELDS);
     }
   }
   const event = nameField(input, 'event');

@@ -1,20 +1,30 @@
-// Command-line parsing of the standalone server: `netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]`.
+// Command-line parsing of the standalone server: `netsync [ADDR] [options]` (see USAGE).
 import { parseArgs as parseNodeArgs } from 'node:util';
+import { parseDuration } from '../http/duration';
 import { isLogFormat, type LogFormat } from '../log';
 
 /** The usage text printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]
+       [--max-wait DURATION] [--max-pending N] [--prefix P] [--lease DURATION]
 
 Serve GET|POST /event and GET /stats at the root.
 
-  ADDR            where to listen: :8000, 8000, 127.0.0.1:8000 or [::1]:8000
-                  (default :8000, all interfaces; port 0 picks a free port)
-  --log FORMAT    lifecycle log on standard output: graph (default), json or off
-  --redis URL     keep pending requests in Redis (default: $REDIS_URL, else in memory)
-  --stats MODE    GET /stats: full (default, with payloads), redacted (without
-                  payloads) or off (not served)
-  --metrics       serve GET /metrics (Prometheus text format: netsync and process metrics)
-  -h, --help      show this help
+  ADDR                where to listen: :8000, 8000, 127.0.0.1:8000 or [::1]:8000
+                      (default :8000, all interfaces; port 0 picks a free port)
+  --log FORMAT        lifecycle log on standard output: graph (default), json or off
+  --stats MODE        GET /stats: full (default, with payloads), redacted (without
+                      payloads) or off (not served)
+  --max-wait DURATION cap on any wait, and the wait of requests without a timeout:
+                      seconds (90) or a duration (500ms, 30s, 2m, 1h); default no cap
+  --max-pending N     most requests waiting at once before 503 overloaded
+                      (default 100000)
+  --redis URL         keep pending requests in Redis (default: $REDIS_URL, else in memory)
+  --prefix P          Redis key and channel prefix (default netsync:); servers meet
+                      only with the same prefix
+  --lease DURATION    Redis instance lease: how long waiters of a vanished server
+                      can still be matched (default 5s)
+  --metrics           serve GET /metrics (Prometheus text format: netsync and process metrics)
+  -h, --help          show this help
 `;
 
 /** Where to listen; `host` undefined means every interface. */
@@ -39,7 +49,19 @@ export type CliCommand =
     readonly stats: StatsMode;
     /** Serve `GET /metrics`. */
     readonly metrics: boolean;
+    /** `--max-wait` in milliseconds; undefined: no cap. */
+    readonly maxWaitMs: number | undefined;
+    /** `--max-pending`; undefined: the hub's default. */
+    readonly maxPending: number | undefined;
+    /** Options of the Redis store (only with a Redis URL); undefined fields take the store's defaults. */
+    readonly redis: RedisSettings;
   };
+
+/** What the command line sets of the Redis store. */
+export interface RedisSettings {
+  readonly prefix: string | undefined;
+  readonly leaseMs: number | undefined;
+}
 
 /** The outcome of parsing: a command, or a message saying what is wrong (the CLI prints usage and exits 2). */
 export type ParseResult = { readonly ok: true; readonly command: CliCommand } | { readonly ok: false; readonly message: string };
@@ -57,6 +79,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         redis: { type: 'string' },
         stats: { type: 'string' },
         metrics: { type: 'boolean' },
+        'max-wait': { type: 'string' },
+        'max-pending': { type: 'string' },
+        prefix: { type: 'string' },
+        lease: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,7 +102,35 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   }
   const stats = values.stats ?? 'full';
   if (!isStatsMode(stats)) return { ok: false, message: `invalid --stats ${JSON.stringify(stats)}: use full, redacted or off` };
-  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats, metrics: values.metrics === true } };
+  const maxWaitMs = optionalDuration(values['max-wait'], '--max-wait');
+  if (typeof maxWaitMs === 'string') return { ok: false, message: maxWaitMs };
+  const maxPending = optionalCount(values['max-pending'], '--max-pending');
+  if (typeof maxPending === 'string') return { ok: false, message: maxPending };
+  const leaseMs = optionalDuration(values.lease, '--lease');
+  if (typeof leaseMs === 'string') return { ok: false, message: leaseMs };
+  const { prefix } = values;
+  if (prefix === '') return { ok: false, message: 'invalid --prefix "": give a prefix such as myapp: (default netsync:)' };
+  // Without Redis these would silently do nothing; a user who typed them expects them to matter.
+  if (redisUrl === undefined) {
+    const redisOnly = [prefix === undefined ? undefined : '--prefix', leaseMs === undefined ? undefined : '--lease'].filter((o) => o !== undefined);
+    if (redisOnly.length > 0) {
+      return { ok: false, message: `${redisOnly.join(' and ')} ${redisOnly.length > 1 ? 'set' : 'sets'} up the Redis store: add --redis URL (or set REDIS_URL)` };
+    }
+  }
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats, maxWaitMs, maxPending, redis: { prefix, leaseMs }, metrics: values.metrics === true } };
+}
+
+/** Milliseconds of a duration option (unitless: seconds); a message when it is not one. */
+function optionalDuration(text: string | undefined, option: string): number | string | undefined {
+  if (text === undefined) return undefined;
+  return parseDuration(text, 1000) ?? `invalid ${option} ${JSON.stringify(text)}: use seconds (90) or a duration (500ms, 30s, 2m, 1h)`;
+}
+
+/** A positive integer option; a message when it is not one. */
+function optionalCount(text: string | undefined, option: string): number | string | undefined {
+  if (text === undefined) return undefined;
+  const count = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  return count >= 1 ? count : `invalid ${option} ${JSON.stringify(text)}: use a positive whole number`;
 }
 
 /** `:8000`, `8000`, `host:8000` or `[v6]:8000`; undefined when it is none of these. */

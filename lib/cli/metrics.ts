@@ -1,8 +1,8 @@
 // `GET /metrics` of the standalone server (`--metrics`): the hub's metrics and the process's own, on a private registry.
 import type { Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { netsyncMetrics } from '../metrics';
-import type { Netsync } from '../netsync';
+import { netsyncMetrics } from '../index';
+import type { Netsync } from '../index';
 
 /** A handler serving `hub`'s metrics and Node.js process metrics in the Prometheus text format. */
 export function metricsEndpoint(hub: Netsync): RequestHandler {

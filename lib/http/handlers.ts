@@ -8,12 +8,29 @@ import { MatchSerializer, serialize, writeError, writeText } from './output';
 import { outputForError, readEventRequest, readStatsOutput, type EventRequest, type RequestLimits } from './request';
 import { redactStats } from './stats';
 
-/** Lets only `methods` into a route; other methods fall through to the host's routes. */
+/**
+ * Lets only `methods` into a route. The path is netsync's, so another method gets a JSON 405 naming the
+ * methods it serves (and `Allow`) rather than the host's 404 page; `OPTIONS` is answered 204 with `Allow`.
+ */
 export function allowMethods(...methods: string[]): RequestHandler {
-  return function netsyncMethodGate(req: Request, _res: Response, next: NextFunction): void {
-    next(methods.includes(req.method) ? undefined : 'route');
+  return function netsyncMethodGate(req: Request, res: Response, next: NextFunction): void {
+    if (methods.includes(req.method)) next();
+    else refuseMethod(req, res, methods);
   };
 }
+
+/** Answer a method the route does not serve: `OPTIONS` with 204 and `Allow`, any other with a JSON 405. */
+function refuseMethod(req: Request, res: Response, methods: readonly string[]): void {
+  const allow = { Allow: methods.join(', ') };
+  if (req.method === 'OPTIONS') {
+    if (!res.headersSent) res.writeHead(204, { ...allow, 'Content-Length': 0 }).end();
+    return;
+  }
+  writeError(res, errors.methodNotAllowed(req.method, methods), outputForError(req), allow);
+}
+
+/** What `/event` serves: a HEAD could only wait for a match whose answer it would never show. */
+const EVENT_METHODS: readonly string[] = ['GET', 'POST'];
 
 /** The router's own body reader (body-parser's text parser), called only for a request that has a body. */
 export type BodyReader = (req: Request, res: Response, next: (error?: unknown) => void) => void;
@@ -47,9 +64,9 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
     // normalizeParams (inside the hub) checks the decoded fields; SendParams documents that they may still be raw.
     exchange.start(hub, request.fields as unknown as SendParams, request.timeoutMs);
   };
-  return function netsyncEvent(req: Request, res: Response, next: NextFunction): void {
+  return function netsyncEvent(req: Request, res: Response): void {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      next('route');
+      refuseMethod(req, res, EVENT_METHODS);
       return;
     }
     if (!hasBody(req)) {

@@ -13,9 +13,14 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
 /** What the client sees for a failure that is not a NetsyncError: no message or stack of the internals. */
 const INTERNAL_ERROR = errors.internal().toJSON();
 
-/** Text of `value` in `format`. */
+/**
+ * Text of `value` in `format`, ending with a line break: two answers printed one after the other (two curls in
+ * one terminal) stay on lines of their own, and a shell prompt starts on a fresh line.
+ */
 export function serialize(value: unknown, format: Format): string {
-  return format === 'json' ? JSON.stringify(value) : dumpYaml(value);
+  if (format === 'json') return `${JSON.stringify(value)}\n`;
+  const text = dumpYaml(value);
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
 /**
@@ -52,12 +57,13 @@ export function writeText(res: Response, status: number, format: Format, text: s
 }
 
 /**
- * Answer an error: a NetsyncError with its status and code (and `Retry-After` when it has one),
- * body-parser's errors as `too_large` or `bad_request`, anything else as a bare 500.
+ * Answer an error: a NetsyncError with its status and code (and `Retry-After` when it has one), body-parser's
+ * errors as `too_large` or `bad_request`, anything else as a bare 500. `extraHeaders` are what the route adds to
+ * a NetsyncError's answer, such as `Allow`.
  */
-export function writeError(res: Response, error: unknown, format: Format): void {
+export function writeError(res: Response, error: unknown, format: Format, extraHeaders?: Record<string, string>): void {
   if (isNetsyncError(error)) {
-    const headers = error.retryAfter === undefined ? undefined : { 'Retry-After': String(Math.max(0, Math.ceil(error.retryAfter))) };
+    const headers = error.retryAfter === undefined ? extraHeaders : { ...extraHeaders, 'Retry-After': String(Math.max(0, Math.ceil(error.retryAfter))) };
     writeText(res, error.status, format, safeSerialize(error.toJSON(), format), headers);
     return;
   }
@@ -68,6 +74,6 @@ function safeSerialize(value: unknown, format: Format): string {
   try {
     return serialize(value, format);
   } catch {
-    return JSON.stringify(INTERNAL_ERROR);
+    return `${JSON.stringify(INTERNAL_ERROR)}\n`;
   }
 }

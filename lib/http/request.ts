@@ -1,7 +1,7 @@
 // Gathers what one /event request asks for: its fields (body over query), its wait, and its answer format.
 import type { Request } from 'express';
 import { errors } from '../errors';
-import { optionalField } from '../params';
+import { optionalField, SEND_FIELDS, unknownFieldError } from '../params';
 import { decodeBody } from './body';
 import { parseDuration } from './duration';
 import { describeValue, formatOf, type Format } from './format';
@@ -14,6 +14,13 @@ export interface EventRequest {
   readonly timeoutMs: number | undefined;
   readonly output: Format;
 }
+
+/** Fields of an HTTP request that shape the exchange rather than the send; the router reads them itself. */
+const EXCHANGE_FIELDS: readonly string[] = ['timeout', 'input', 'output'];
+
+/** Everything an /event request may carry, in the order the unknown-field message lists them. */
+const EVENT_FIELDS: readonly string[] = [...SEND_FIELDS, ...EXCHANGE_FIELDS];
+const KNOWN_EVENT_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
 
 /** Router settings that shape a request. */
 export interface RequestLimits {
@@ -40,6 +47,10 @@ export function readEventRequest(req: Request, limits: RequestLimits): EventRequ
   }
   // The query's map is this request's own, so the body's fields are laid over it rather than over a copy.
   const fields: Fields = Object.assign(query, body);
+  // Checked here, where the exchange's own fields are still present, so the message lists them too.
+  for (const key of Object.keys(fields)) {
+    if (!KNOWN_EVENT_FIELDS.has(key)) throw unknownFieldError(key, EVENT_FIELDS);
+  }
   const output = formatControl(fields, 'output') ?? 'json';
   const timeoutMs = readTimeout(fields, limits.maxWaitMs);
   delete fields.input;

@@ -65,9 +65,14 @@ export function startCli(cli: string, args: readonly string[], env: NodeJS.Proce
   };
 }
 
+/** The startup line: `netsync listening on URL[ (hint)], store: STORE`. */
+export const STARTUP_LINE = /^netsync listening on (http:\/\/\S+)(?: \(all interfaces; try (http:\/\/\S+)\))?, store: (\S+)$/;
+
 /** Start the CLI on a free port of 127.0.0.1 and return it with its base URL once it listens. */
 export async function serveCli(cli: string, args: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<{ child: CliChild; url: string }> {
   const child = startCli(cli, ['127.0.0.1:0', ...args], env);
   const line = await child.line((l) => l.startsWith('netsync listening on '));
-  return { child, url: line.slice('netsync listening on '.length) };
+  const url = STARTUP_LINE.exec(line)?.[1];
+  if (url === undefined) throw new Error(`unexpected startup line: ${line}`);
+  return { child, url };
 }

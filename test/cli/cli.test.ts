@@ -1,8 +1,12 @@
 // The standalone server as users run it: the built dist/cli.js in a child process, over real HTTP.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { describeRedis, REDIS_URL } from '../helpers/redis';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describeRedis, newClient, REDIS_URL } from '../helpers/redis';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
-import { serveCli, startCli, type CliChild } from './child';
+import { serveCli, startCli, STARTUP_LINE, type CliChild } from './child';
 
 let pkg: BuiltPackage;
 const running: CliChild[] = [];
@@ -41,6 +45,59 @@ describe('netsync CLI', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-powered-by')).toBeNull();
     expect(await res.json()).toEqual({});
+  });
+
+  it('names the store on its startup line', async () => {
+    const { child, url } = await serve(['--log', 'off']);
+    expect(child.lines[0]).toBe(`netsync listening on ${url}, store: memory`);
+  });
+
+  it('on every interface, prints the bound address with one a user can curl', async () => {
+    const child = startCli(pkg.cli, [':0', '--log', 'off']);
+    running.push(child);
+    const line = await child.line((l) => l.startsWith('netsync listening on '));
+    const [, bound, hint, store] = STARTUP_LINE.exec(line) ?? [];
+    expect(bound).toMatch(/^http:\/\/(\[::\]|0\.0\.0\.0):\d+$/);
+    expect(hint).toBe(`http://127.0.0.1:${new URL(bound as string).port}`);
+    expect(store).toBe('memory');
+    expect((await fetch(`${hint as string}/stats`)).status).toBe(200);
+  });
+
+  it('caps every wait with --max-wait', async () => {
+    const { url } = await serve(['--log', 'off', '--max-wait', '100ms']);
+    const res = await fetch(`${url}/event?event=e&actor=lonely&timeout=1h`);
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({ error: { code: 'timeout', message: 'no match within 100ms; send again or raise timeout' } });
+  });
+
+  it('answers 503 overloaded past --max-pending', async () => {
+    const { child, url } = await serve(['--log', 'json', '--max-pending', '1']);
+    const controller = new AbortController();
+    const waiting = fetch(`${url}/event?event=e&actor=first`, { signal: controller.signal }).catch(() => undefined);
+    await child.line((l) => l.includes('"pending"'));
+    const res = await fetch(`${url}/event?event=other&actor=second`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+    controller.abort();
+    await waiting;
+  });
+
+  it('loads the package\'s own build instead of carrying a copy of the library', async () => {
+    const source = await readFile(pkg.cli, 'utf8');
+    expect(source).toContain('require("./index.js")');
+    for (const definition of ['class NetsyncError', 'class Netsync ', 'class MemoryStore', 'class RedisStore', 'function parseSelector', 'function normalizeParams']) {
+      expect({ definition, found: source.includes(definition) }).toEqual({ definition, found: false });
+    }
+    // At run time the CLI's library is the module a host gets from require('netsync'), so instanceof holds.
+    const probe = [
+      `const index = require.resolve(${JSON.stringify(join(pkg.dir, 'dist', 'index.js'))});`,
+      "process.on('exit', () => process.stderr.write(String(index in require.cache)));",
+      `process.argv = [process.argv[0], ${JSON.stringify(pkg.cli)}, '--help'];`,
+      `require(${JSON.stringify(pkg.cli)});`,
+    ].join('\n');
+    const { stderr } = await promisify(execFile)(process.execPath, ['-e', probe]);
+    expect(stderr).toBe('true');
   });
 
   it('serves /stats without payloads with --stats redacted, and no /stats with --stats off', async () => {
@@ -162,6 +219,36 @@ describe('netsync CLI', () => {
     running.push(child);
     expect(await child.exited).toEqual({ code: 1, signal: null });
     expect(child.stderr()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+  });
+});
+
+describeRedis('netsync CLI with --redis --prefix', () => {
+  it('meets only servers with the same prefix, and names the store on its startup line', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const event = `cli-prefix-${tag}`;
+    const one = await serve(['--log', 'json', '--redis', REDIS_URL, '--prefix', `test-${tag}-a:`, '--lease', '2s']);
+    const same = await serve(['--log', 'off', '--redis', REDIS_URL, '--prefix', `test-${tag}-a:`]);
+    const other = await serve(['--log', 'off', '--redis', REDIS_URL, '--prefix', `test-${tag}-b:`]);
+    expect(one.child.lines[0]).toBe(`netsync listening on ${one.url}, store: ${new URL(REDIS_URL).toString()}`);
+    const controller = new AbortController();
+    const waiting = fetch(`${one.url}/event?event=${event}&actor=actor1`, { signal: controller.signal }).catch(() => undefined);
+    await one.child.line((l) => l.includes('"pending"'));
+    const actorsIn = async (url: string): Promise<string[]> => {
+      const stats = (await (await fetch(`${url}/stats`)).json()) as Record<string, Record<string, unknown>>;
+      return Object.keys(stats[event] ?? {});
+    };
+    expect(await actorsIn(one.url)).toEqual(['actor1']);
+    expect(await actorsIn(same.url)).toEqual(['actor1']);
+    expect(await actorsIn(other.url)).toEqual([]);
+    controller.abort();
+    await waiting;
+    for (const served of [one, same, other]) served.child.process.kill('SIGTERM');
+    for (const served of [one, same, other]) expect(await served.child.exited).toEqual({ code: 0, signal: null });
+    const admin = newClient();
+    await admin.connect();
+    const keys = await admin.keys(`test-${tag}-*`);
+    if (keys.length > 0) await admin.unlink(keys);
+    await admin.close();
   });
 });
 

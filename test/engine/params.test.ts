@@ -47,6 +47,12 @@ describe('normalizeParams', () => {
     expect(errorOf({ event: 'e', actor: 'a', timeout: 1 }).message).toContain('"timeout"');
   });
 
+  it('lists the fields a send takes (not the HTTP-only timeout, input and output)', () => {
+    expect(errorOf({ event: 'e', actor: 'a', mate: 2 }).message).toBe(
+      'unknown field "mate"; known fields are event, actor, payload, mates, labels, selector',
+    );
+  });
+
   it('reads own properties only', () => {
     Object.defineProperty(Object.prototype, 'mates', { value: 5, configurable: true, enumerable: false });
     try {

@@ -81,6 +81,19 @@ describe('400 bad_request', () => {
     expectError(res, 400, 'bad_request');
   });
 
+  test.each([
+    ['the query', (url: string) => request(url).get('/event?event=e&actor=a&mate=2')],
+    ['a JSON body', (url: string) => request(url).post('/event').send({ event: 'e', actor: 'a', mate: 2 })],
+    ['a YAML body', (url: string) => request(url).post('/event?input=yaml').send('{event: e, actor: a, mate: 2}')],
+  ])('an unknown field in %s is named, with every field the HTTP API reads', async (_case, send) => {
+    const served = await start();
+    const res = await send(served.url);
+    expectError(res, 400, 'bad_request');
+    expect((res.body as { error: { message: string } }).error.message).toBe(
+      'unknown field "mate"; known fields are event, actor, payload, mates, labels, selector, timeout, input, output',
+    );
+  });
+
   test('YAML sent as a form without ?input= says how to fix it', async () => {
     const served = await start();
     const res = await request(served.url).post('/event').type('form').send('{event: e, payload: p1, actor: actor1}');

@@ -49,6 +49,18 @@ describe('readExamples', () => {
       ['a', ['/stats'], { language: 'json', text: '{}\n' }],
       ['a continued', ['/event?event=e'], { language: 'yaml', text: 'x: 1\n' }],
     ]);
+    expect(examples[0]?.script).toBe("curl '0:8000/stats'\n");
+  });
+
+  it('records where the script sleeps', () => {
+    const markdown = ['<!-- example: s -->', '```sh', 'curl 0:8000/a &', 'sleep 0.5', 'curl 0:8000/b', '```', '```json', '{}', '```'].join('\n');
+    const [example] = readExamples(markdown);
+    expect([example?.commands.map((c) => c.path), example?.sleepsAfter]).toEqual([['/a', '/b'], [1]]);
+  });
+
+  it('refuses a backgrounded command followed by another without a sleep (their order would be a race)', () => {
+    const markdown = ['<!-- example: race -->', '```sh', 'curl 0:8000/a &', 'curl 0:8000/b', '```', '```json', '{}', '```'].join('\n');
+    expect(() => readExamples(markdown)).toThrow(/race: put a sleep between/);
   });
 
   it('refuses an example without output', () => {

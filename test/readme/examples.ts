@@ -1,10 +1,14 @@
-// Reads the README's runnable examples and turns their curl commands into HTTP requests.
+// Reads the README's runnable examples: their scripts, and their curl commands checked against what the README may use.
 
-/** One README example: curl commands and what they print. */
+/** One README example: a shell script of curl commands and what they print. */
 export interface Example {
   /** `pair`, or `game continued` for a block that goes on in the session of `game`. */
   readonly name: string;
+  /** The `sh` block as written, which the README test runs in a shell. */
+  readonly script: string;
   readonly commands: readonly Command[];
+  /** For each `sleep` of the script, in order: how many commands come before it. */
+  readonly sleepsAfter: readonly number[];
   readonly output: { readonly language: 'json' | 'yaml'; readonly text: string };
 }
 
@@ -34,11 +38,27 @@ export function readExamples(markdown: string): Example[] {
     const rest = markdown.slice((found.index ?? 0) + whole.length);
     const output = OUTPUT.exec(rest);
     if (output === null) throw new Error(`README example ${name} has no json or yaml output block`);
-    const commands = script.split('\n').map((line) => line.trim()).filter((line) => line !== '').map(parseCommand);
-    examples.push({ name, commands, output: { language: output[1] as 'json' | 'yaml', text: output[2] ?? '' } });
+    const commands: Command[] = [];
+    const sleepsAfter: number[] = [];
+    for (const line of script.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
+      if (SLEEP.test(line)) {
+        sleepsAfter.push(commands.length);
+        continue;
+      }
+      const previous = commands.at(-1);
+      // Two requests started together reach the server in either order; a sleep lets the first arrive first.
+      if (previous?.background === true && sleepsAfter.at(-1) !== commands.length) {
+        throw new Error(`README example ${name}: put a sleep between "${previous.source}" and the next command`);
+      }
+      commands.push(parseCommand(line));
+    }
+    examples.push({ name, script, commands, sleepsAfter, output: { language: output[1] as 'json' | 'yaml', text: output[2] ?? '' } });
   }
   return examples;
 }
+
+/** A pause between commands, as the README writes it. */
+const SLEEP = /^sleep \d+(?:\.\d+)?$/;
 
 /** `[echo 'TEXT' |] curl [-s] [-H 'name: value'] [-d DATA | -d@-] URL [&]` as an HTTP request. */
 export function parseCommand(source: string): Command {

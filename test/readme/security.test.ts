@@ -1,42 +1,19 @@
 // Runs the README's bearer-token example as written: its code is compiled and loaded with `netsync` resolved to this package.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
-import ts from 'typescript';
-import * as library from '../../lib/index';
+import { codeBlock, runModule } from './code';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-
-/** The `ts` block after `<!-- code: NAME -->`. */
-function codeBlock(name: string): string {
-  const found = new RegExp(`<!-- code: ${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(README);
-  if (found?.[1] === undefined) throw new Error(`README has no ts block marked code: ${name}`);
-  return found[1];
-}
-
-/** Compile `source` to CommonJS and run it as a module whose `netsync` import is this package; returns its exports. */
-function load(source: string): Record<string, unknown> {
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  const module = { exports: {} as Record<string, unknown> };
-  const requireHere = createRequire(__filename);
-  const requireFor = (id: string): unknown => (id === 'netsync' ? library : requireHere(id));
-  // The README's code is this repository's own text, run as a module of this test.
-  const run = new Function('require', 'module', 'exports', outputText) as (r: unknown, m: unknown, e: unknown) => void;
-  run(requireFor, module, module.exports);
-  return module.exports;
-}
 
 describe('README security example: a bearer token in front of netsync', () => {
   const previous = process.env.SYNC_TOKEN;
   let app: Express;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     process.env.SYNC_TOKEN = 's3cret-token';
-    app = load(codeBlock('bearer-auth')).app as Express;
+    app = (await runModule(codeBlock(README, 'bearer-auth'))).app as Express;
   });
 
   afterAll(() => {

@@ -1,0 +1,54 @@
+// Runs the README's quick start and programmatic example as written.
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import { codeBlock, runModule } from './code';
+
+const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('README quick start', () => {
+  const servers: Server[] = [];
+
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** express, except that `app.listen(port)` listens on a free port of 127.0.0.1 (the README's 3000 may be taken). */
+  const expressOnFreePort = Object.assign((...args: Parameters<typeof express>) => {
+    const app = express(...args);
+    const listen = app.listen.bind(app);
+    Object.assign(app, {
+      listen: () => {
+        const server = listen(0, '127.0.0.1');
+        servers.push(server);
+        return server;
+      },
+    });
+    return app;
+  }, express);
+
+  it('mounts a router at /sync where two requests meet', async () => {
+    await runModule(codeBlock(README, 'quick-start'), { modules: { express: expressOnFreePort } });
+    expect(servers).toHaveLength(1);
+    const server = servers[0] as Server;
+    if (!server.listening) await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`;
+    const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
+    expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
+    expect(await (await fetch(`${base}/stats`)).json()).toEqual({});
+  });
+});
+
+describe('README programmatic example', () => {
+  it('runs to its end and prints both payloads', async () => {
+    const printed: unknown[][] = [];
+    await runModule(codeBlock(README, 'programmatic'), { console: { log: (...values: unknown[]) => printed.push(values), error: console.error } });
+    expect(printed).toEqual([[{ CUST: 'Please give me a chocolate', SHOP: 'Here you are' }]]);
+  });
+});
