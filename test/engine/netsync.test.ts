@@ -227,6 +227,8 @@ describe('Netsync.send', () => {
     const store = new MemoryStore();
     const one = hubOf({ store });
     const two = hubOf({ store });
+    const reported: unknown[] = [];
+    one.on('error', (err) => reported.push(err));
     one.on('match', () => {
       throw new Error('listener bug');
     });
@@ -235,6 +237,7 @@ describe('Netsync.send', () => {
     const [ma, mb] = await Promise.all([a, b]);
     expect(ma.members.map((m) => m.actor)).toEqual(['A', 'B']);
     expect(mb).toEqual(ma);
+    expect(reported).toEqual([new Error('listener bug')]);
   });
 
   it('rejects the waiters a store reports lost', async () => {
