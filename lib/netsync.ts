@@ -441,7 +441,9 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     try {
       withdrawn = await withdrawing;
     } catch (err) {
-      this.#fail(waiter, 'lost', isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+      // Shutting down, the caller hears that whatever the store said; otherwise the store's failure.
+      if (reason === 'closed') this.#fail(waiter, reason, error);
+      else this.#fail(waiter, 'lost', isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
       return;
     }
     // A false answer means a group took the request, and the store has delivered it (the waiter is gone).
