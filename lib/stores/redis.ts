@@ -17,7 +17,8 @@
 //   B res:<id>           the group a request joined (kept until its owner read it, at most resultTtlMs), or
 //                        an empty tombstone once withdrawn or read (so a late or repeated offer never enters)
 // Global keys, never touched by an event script: `<prefix>v2:instances` (ZSET instance → lease expiry, server
-// ms) and `<prefix>v2:events` (ZSET event → last offer left pending, server µs); pub/sub channel
+// ms) and `<prefix>v2:events` (ZSET event → when an offer last made it non-empty, server µs; an event is
+// dropped when a script reports it empty, unless announced again since, and by the sweep); pub/sub channel
 // `<prefix>v2:inst:<instance>` per instance. Redis memory per waiting request is its record plus a few index
 // entries; no state grows with pairs of requests.
 //
@@ -309,12 +310,12 @@ export class RedisStore implements MatcherStore {
   async #send(waiter: LocalWaiter, instance: Instance, first: boolean): Promise<NetsyncError | undefined> {
     const { req } = waiter;
     waiter.state = 'sent';
-    let reply: [string, string?];
+    let reply: [string, string?, string?];
     try {
       reply = (await this.#run(OFFER, [recordsKey(this.#prefix, req.params.event)], [
         this.#offerOptions(req, instance),
         encodeRequest(req),
-      ])) as [string, string?];
+      ])) as [string, string?, string?];
     } catch (err) {
       if (this.#local.get(req.id) !== waiter) return undefined;
       if (first && err instanceof NotSentError) {
@@ -325,12 +326,14 @@ export class RedisStore implements MatcherStore {
       this.#markUncertain(waiter);
       return undefined;
     }
-    const [kind, message] = reply;
+    const [kind, message, emptyAt] = reply;
     if (kind === 'group' && message !== undefined) {
+      this.#prune(req.params.event, emptyAt);
       this.#deliver(message);
     } else if (kind === 'pending') {
       if (this.#local.get(req.id) === waiter && waiter.state === 'sent') waiter.state = 'pending';
-      await this.#touch(req.params.event);
+      // Announced after the record exists, so a sweep that saw the event empty cannot drop it unseen.
+      if (message === 'first') await this.#touch(req.params.event);
     } else if (kind === 'late') {
       if (this.#local.get(req.id) === waiter) this.#markUncertain(waiter);
     } else if (this.#local.get(req.id) === waiter) {
@@ -376,6 +379,7 @@ export class RedisStore implements MatcherStore {
       throw unreachable(err);
     }
     this.#withdrawing.delete(id);
+    if (reply[0] === 'removed') this.#prune(event, reply[1]);
     if (reply[0] !== 'group') return true;
     this.#consume(event, [id]);
     return false;
@@ -536,10 +540,16 @@ export class RedisStore implements MatcherStore {
     let budget = SWEEP_RECORDS_PER_TICK;
     for (let i = 0; i + 1 < flat.length && budget > 0; i += 2) {
       const event = flat[i] as string;
-      const [purged, left] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [live, String(budget)])) as [number, number];
+      const [purged, emptyAt] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [live, String(budget)])) as [number, string?];
       budget -= purged;
-      if (left === 0) await this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', event, flat[i + 1] as string]);
+      if (emptyAt !== undefined) await this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', event, emptyAt]);
     }
+  }
+
+  /** Drop an event found empty at `emptyAt` (server µs) from the index, unless an offer announced it since. */
+  #prune(event: string, emptyAt: string | undefined): void {
+    if (emptyAt === undefined) return;
+    this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', event, emptyAt]).catch(() => undefined);
   }
 
   /** Every event in the index, read in pages. */
@@ -554,7 +564,7 @@ export class RedisStore implements MatcherStore {
     return names;
   }
 
-  /** Mark `event` as having pending requests, after the offer that left one pending (so the sweep cannot miss it). */
+  /** Mark `event` as having pending requests, after the offer that made it non-empty (so the sweep cannot miss it). */
   async #touch(event: string): Promise<void> {
     try {
       await this.#run(EVENTS, [eventsKey(this.#prefix)], ['touch', event]);

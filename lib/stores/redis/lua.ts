@@ -229,8 +229,13 @@ local function remove_request(rec)
   if head == rec.id then rescore_class(rec.class) end
 end
 
+-- When the event has no record left: forget its counter and answer Redis's time in µs (the caller then
+-- drops the event from the index unless an offer announced it again after that time); else nil.
 local function forget_event_if_empty()
-  if redis.call('EXISTS', K_REQS) == 0 then redis.call('DEL', K_SEQ) end
+  if redis.call('EXISTS', K_REQS) == 1 then return nil end
+  redis.call('DEL', K_SEQ)
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
 end
 `;
 
@@ -239,7 +244,8 @@ end
  * m (mates), cls, fam (class and family definitions as JSON text), ev (event as JSON text), ch (channel
  * prefix), ttl (result ms), dl (deadline, server ms), budget, live (liveness snapshot)}; ARGV[2] the request
  * JSON. Returns {'late'} (refused: past its deadline, not entered), {'withdrawn'} (a tombstone: withdrawn or
- * already read), {'pending'}, or {'group', message}. A request already pending is kept, with its owner
+ * already read), {'pending'} ({'pending', 'first'} when the event had no record before: the caller then
+ * announces the event to the index), or {'group', message, empty since (µs) or nil}. A request already pending is kept, with its owner
  * updated to this instance (it keeps its place); one whose group formed gets that group again.
  */
 const OFFER_BODY = `
@@ -423,6 +429,7 @@ else
 end
 
 if chosen == nil then
+  local first = redis.call('EXISTS', K_REQS) == 0
   local seq = redis.call('INCR', K_SEQ)
   redis.call('HSET', K_REQS, id, record_of(self_id, seq, my_c, request_json))
   redis.call('SADD', k_own(self_id), id)
@@ -440,6 +447,7 @@ if chosen == nil then
     end
     file_class(my_c, seq)
   end
+  if first then return { 'pending', 'first' } end
   return { 'pending' }
 end
 
@@ -449,7 +457,7 @@ for _, rec in ipairs(chosen) do
   parts[#parts + 1] = rec.json
 end
 parts[#parts + 1] = request_json
-forget_event_if_empty()
+local empty_at = forget_event_if_empty()
 
 local message = '{"event":' .. o.ev .. ',"members":[' .. table.concat(parts, ',') .. ']}'
 local ttl = tonumber(o.ttl)
@@ -462,13 +470,13 @@ for _, rec in ipairs(chosen) do
     redis.call('PUBLISH', o.ch .. rec.owner, message)
   end
 end
-return { 'group', message }
+return { 'group', message, empty_at }
 `;
 
 /**
  * Withdraw (idempotent by id). KEYS[1] the event's reqs. ARGV[1] request id, ARGV[2] tombstone ms.
- * Leaves a tombstone so a delayed or retried offer of the same id never enters. Returns {'removed'}
- * (it was pending), {'absent'} (it was not pending and is in no group), or {'group', message}.
+ * Leaves a tombstone so a delayed or retried offer of the same id never enters. Returns {'removed', empty
+ * since (µs) or nil} (it was pending), {'absent'} (it was not pending and is in no group), or {'group', message}.
  */
 const WITHDRAW_BODY = `
 local id = ARGV[1]
@@ -478,13 +486,12 @@ local rec = get_record(id)
 redis.call('SET', k_res(id), '', 'PX', tonumber(ARGV[2]))
 if rec == nil then return { 'absent' } end
 remove_request(rec)
-forget_event_if_empty()
-return { 'removed' }
+return { 'removed', forget_event_if_empty() }
 `;
 
 /**
  * Sweep: purge the records of dead owners of one event, at most ARGV[2] of them. KEYS[1] the event's reqs.
- * ARGV[1] the liveness snapshot JSON. Returns {purged, records left}.
+ * ARGV[1] the liveness snapshot JSON. Returns {purged, empty since (µs) or nil}.
  */
 const SWEEP_BODY = `
 load_liveness(cjson.decode(ARGV[1]), server_ms())
@@ -506,8 +513,7 @@ for _, owner in ipairs(redis.call('SMEMBERS', K_OWNERS)) do
     if redis.call('EXISTS', own) == 0 then redis.call('SREM', K_OWNERS, owner) end
   end
 end
-forget_event_if_empty()
-return { purged, redis.call('HLEN', K_REQS) }
+return { purged, forget_event_if_empty() }
 `;
 
 /** One page of an event's pending records. KEYS[1] the event's reqs; ARGV[1] cursor, ARGV[2] count. Returns HSCAN's reply. */
@@ -571,8 +577,8 @@ return { id, tostring(now), redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') }
 /**
  * The events with pending requests, a ZSET event → time of the last offer left pending (server µs), for
  * /stats and the sweep. KEYS[1] the set. ARGV[1] op: `touch` (ARGV[2] event), `page` (ARGV[2] cursor,
- * ARGV[3] count: ZSCAN's reply), `prune` (ARGV[2] event, ARGV[3] the score seen when it was found empty:
- * removed only if no offer touched it since).
+ * ARGV[3] count: ZSCAN's reply), `prune` (ARGV[2] event, ARGV[3] when it was found empty, server µs:
+ * removed only if no offer announced it since).
  */
 export const EVENTS_LUA = `
 local op = ARGV[1]
@@ -582,6 +588,6 @@ if op == 'touch' then
   return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[2])
 end
 local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if score and score == ARGV[3] then return redis.call('ZREM', KEYS[1], ARGV[2]) end
+if score and tonumber(score) < tonumber(ARGV[3]) then return redis.call('ZREM', KEYS[1], ARGV[2]) end
 return 0
 `;
