@@ -18,11 +18,11 @@ export async function freePort(): Promise<number> {
 export class PrivateRedis {
   #child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, readonly extraArgs: readonly string[]) {}
 
-  /** A server on a free port, started and accepting connections. */
-  static async start(): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await freePort());
+  /** A server on a free port, started and accepting connections; `extraArgs` go to redis-server as they are. */
+  static async start(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
+    const server = new PrivateRedis(await freePort(), extraArgs);
     await server.start();
     return server;
   }
@@ -35,6 +35,7 @@ export class PrivateRedis {
   async start(): Promise<void> {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice',
+      ...this.extraArgs,
     ], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.#child = child;
     let seen = '';
