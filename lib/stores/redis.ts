@@ -86,6 +86,8 @@ const SWEEP_RECORDS_PER_TICK = 500;
 /** Records per /stats read, and events read at once. */
 const LIST_PAGE = 1000;
 const LIST_CONCURRENCY = 8;
+/** Re-offers sent at once after an outage or a lapsed lease. */
+const RESEND_BATCH = 100;
 /** Encoded class data kept for reuse, at most. */
 const CLASS_CACHE_LIMIT = 10_000;
 
@@ -161,6 +163,7 @@ export class RedisStore implements MatcherStore {
   #registering: Promise<Instance> | undefined;
   #ticking = false;
   #tickAgain = false;
+  #resending = false;
   #closed = false;
   #subscriberWasReady = false;
   #sweepCursor = '0';
@@ -453,19 +456,24 @@ export class RedisStore implements MatcherStore {
     for (const channel of this.#staleChannels.splice(0)) this.#subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
-  /** Re-offer waiters (idempotent): reports groups formed meanwhile, confirms pending ones, enters the rest. */
+  /**
+   * Re-offer waiters (idempotent): reports groups formed meanwhile, confirms pending ones, enters the rest.
+   * In batches, so new requests are not queued behind thousands of re-offers after an outage.
+   */
   async #resend(instance: Instance, waiters: readonly LocalWaiter[]): Promise<void> {
     const lost: string[] = [];
     let error: NetsyncError | undefined;
-    await Promise.all(waiters.map(async (waiter) => {
-      if (this.#local.get(waiter.req.id) !== waiter) return;
-      this.#uncertain.delete(waiter.req.id);
-      const failure = await this.#send(waiter, instance, false);
-      if (failure !== undefined) {
-        lost.push(waiter.req.id);
-        error ??= failure;
-      }
-    }));
+    for (let i = 0; i < waiters.length && !this.#closed; i += RESEND_BATCH) {
+      await Promise.all(waiters.slice(i, i + RESEND_BATCH).map(async (waiter) => {
+        if (this.#local.get(waiter.req.id) !== waiter) return;
+        this.#uncertain.delete(waiter.req.id);
+        const failure = await this.#send(waiter, instance, false);
+        if (failure !== undefined) {
+          lost.push(waiter.req.id);
+          error ??= failure;
+        }
+      }));
+    }
     if (error !== undefined) for (const listener of this.#lostListeners) listener(lost, error);
   }
 
@@ -515,8 +523,14 @@ export class RedisStore implements MatcherStore {
         }
       }
       await Promise.all([...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event).catch(() => false)));
-      const uncertain = [...this.#uncertain].map((id) => this.#local.get(id)).filter((w): w is LocalWaiter => w !== undefined);
-      if (uncertain.length > 0) await this.#resend(instance, uncertain);
+      // Not awaited: renewals must go on while thousands of waiters are offered again.
+      if (this.#uncertain.size > 0 && !this.#resending) {
+        const uncertain = [...this.#uncertain].map((id) => this.#local.get(id)).filter((w): w is LocalWaiter => w !== undefined);
+        this.#resending = true;
+        void this.#resend(instance, uncertain).finally(() => {
+          this.#resending = false;
+        });
+      }
       for (const event of this.#retouch) {
         this.#retouch.delete(event);
         await this.#touch(event);
