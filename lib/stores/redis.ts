@@ -25,7 +25,8 @@
 // Scripts (redis/lua.ts): OFFER (idempotent by id: a pending id keeps its place and takes the caller as owner,
 // a settled id answers its group or tombstone), WITHDRAW (idempotent, leaves a tombstone), SWEEP (purges dead
 // owners' records of one event, bounded), LIST (one HSCAN page of records), CONSUME (results read → tombstones),
-// REGISTRY (register, refresh, leave, peek) and EVENTS (touch, page, prune-if-untouched).
+// REGISTRY (register, refresh, leave, peek) and EVENTS (page; update: announce events, drop empty ones unless
+// announced since — batched per turn of the event loop).
 //
 // An arrival looks only at families whose anchor its labels meet (or that have none), and inside them only at
 // classes carrying the label value its own anchor requires, in the order of their oldest request; a pair stops
@@ -86,6 +87,8 @@ const SWEEP_RECORDS_PER_TICK = 500;
 /** Records per /stats read, and events read at once. */
 const LIST_PAGE = 1000;
 const LIST_CONCURRENCY = 8;
+/** Results read are marked so within this delay, or sooner by the next offer to their event. */
+const CONSUME_DELAY_MS = 200;
 /** Re-offers sent at once after an outage or a lapsed lease. */
 const RESEND_BATCH = 100;
 /** Encoded class data kept for reuse, at most. */
@@ -147,6 +150,13 @@ export class RedisStore implements MatcherStore {
   readonly #withdrawing = new Map<string, string>();
   /** Events whose index entry may be missing (a touch failed): touched again at the next renewal. */
   readonly #retouch = new Set<string>();
+  /** Index updates waiting for the next flush: events to announce, and events found empty (→ when, server µs). */
+  readonly #touching = new Set<string>();
+  readonly #pruning = new Map<string, string>();
+  #indexFlush: Promise<void> | undefined;
+  /** Results read here, by event, not yet marked read in Redis (see #consume). */
+  readonly #consumable = new Map<string, string[]>();
+  #consumeTimer: NodeJS.Timeout | undefined;
   readonly #matchListeners: MatchListener[] = [];
   readonly #lostListeners: LostListener[] = [];
   /** Ids this process gave up (lease lapsed); the next registration removes them from the registry. */
@@ -275,6 +285,8 @@ export class RedisStore implements MatcherStore {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#consumeTimer);
+    this.#consumeTimer = undefined;
     this.#client.off('error', this.#onClientError);
     this.#client.off('ready', this.#onClientReady);
     const waiting = [...this.#local].map(([id, waiter]) => [id, waiter.req.params.event] as const);
@@ -285,6 +297,10 @@ export class RedisStore implements MatcherStore {
     if (this.#client.isReady) {
       const farewell: Promise<unknown>[] = [...waiting, ...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event));
       if (instance !== undefined) farewell.push(this.#run(REGISTRY, [registryKey(this.#prefix)], ['leave', instance.id]));
+      for (const [event, ids] of this.#consumable) {
+        farewell.push(this.#run(CONSUME, ids.map((id) => resultKey(this.#prefix, event, id)), [String(TOMBSTONE_TTL_MS)]));
+      }
+      this.#consumable.clear();
       await withTimeout(Promise.allSettled(farewell), this.#timeoutMs).catch(() => undefined);
     }
     await this.#registering?.catch(() => undefined);
@@ -410,6 +426,8 @@ export class RedisStore implements MatcherStore {
       dl: instance.liveness.time + (Date.now() - instance.readAt) + OFFER_DELAY_LIMIT_MS,
       budget: GROUP_SEARCH_BUDGET,
       live: livenessJson(instance.liveness, this.#leaseMs),
+      done: this.#takeConsumable(req.params.event),
+      tomb: TOMBSTONE_TTL_MS,
     });
   }
 
@@ -556,14 +574,44 @@ export class RedisStore implements MatcherStore {
       const event = flat[i] as string;
       const [purged, emptyAt] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [live, String(budget)])) as [number, string?];
       budget -= purged;
-      if (emptyAt !== undefined) await this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', event, emptyAt]);
+      if (emptyAt !== undefined) this.#prune(event, emptyAt);
     }
   }
 
   /** Drop an event found empty at `emptyAt` (server µs) from the index, unless an offer announced it since. */
   #prune(event: string, emptyAt: string | undefined): void {
     if (emptyAt === undefined) return;
-    this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', event, emptyAt]).catch(() => undefined);
+    this.#pruning.set(event, emptyAt);
+    this.#flushIndexSoon().catch(() => undefined);
+  }
+
+  /**
+   * Announce `event` to the index after the offer that made it non-empty (so a sweep that saw it empty cannot
+   * drop it unseen). Resolves once written; a failure is retried at the next renewal.
+   */
+  async #touch(event: string): Promise<void> {
+    this.#touching.add(event);
+    try {
+      await this.#flushIndexSoon();
+    } catch {
+      this.#retouch.add(event);
+    }
+  }
+
+  /** Index updates made in one turn of the event loop go to Redis as one command. */
+  #flushIndexSoon(): Promise<void> {
+    this.#indexFlush ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.#indexFlush = undefined;
+        const touching = [...this.#touching];
+        const pruning = [...this.#pruning].flat();
+        this.#touching.clear();
+        this.#pruning.clear();
+        this.#run(EVENTS, [eventsKey(this.#prefix)], ['update', String(touching.length), ...touching, ...pruning])
+          .then(() => resolve(), reject);
+      });
+    });
+    return this.#indexFlush;
   }
 
   /** Every event in the index, read in pages. */
@@ -576,15 +624,6 @@ export class RedisStore implements MatcherStore {
       cursor = next;
     } while (cursor !== '0');
     return names;
-  }
-
-  /** Mark `event` as having pending requests, after the offer that made it non-empty (so the sweep cannot miss it). */
-  async #touch(event: string): Promise<void> {
-    try {
-      await this.#run(EVENTS, [eventsKey(this.#prefix)], ['touch', event]);
-    } catch {
-      this.#retouch.add(event);
-    }
   }
 
   /** Run a script, tracked as in flight; rejects with NotSentError at once when the client is not connected. */
@@ -610,10 +649,29 @@ export class RedisStore implements MatcherStore {
     for (const listener of this.#matchListeners) listener(group);
   }
 
-  /** Results read by their owner become tombstones (their TTL is the fallback if this fails). */
+  /**
+   * Results read by their owner become tombstones (their TTL is the fallback if this fails). Deferred: the
+   * next offer to the same event carries them (a busy event costs no extra command), else a timer sends them.
+   */
   #consume(event: string, ids: readonly string[]): void {
-    const keys = ids.map((id) => resultKey(this.#prefix, event, id));
-    this.#run(CONSUME, keys, [String(TOMBSTONE_TTL_MS)]).catch(() => undefined);
+    const queued = this.#consumable.get(event);
+    if (queued === undefined) this.#consumable.set(event, [...ids]);
+    else queued.push(...ids);
+    this.#consumeTimer ??= setTimeout(() => {
+      this.#consumeTimer = undefined;
+      for (const [queuedEvent, queuedIds] of this.#consumable) {
+        const keys = queuedIds.map((id) => resultKey(this.#prefix, queuedEvent, id));
+        this.#run(CONSUME, keys, [String(TOMBSTONE_TTL_MS)]).catch(() => undefined);
+      }
+      this.#consumable.clear();
+    }, CONSUME_DELAY_MS).unref();
+  }
+
+  /** Takes the results of `event` waiting to be marked read, for an offer to carry. */
+  #takeConsumable(event: string): string[] | undefined {
+    const ids = this.#consumable.get(event);
+    if (ids !== undefined) this.#consumable.delete(event);
+    return ids;
   }
 
   readonly #onMessage = (message: string): void => {

@@ -203,11 +203,8 @@ describeRedis('RedisStore failures', () => {
         expect(await waiting).toEqual({ ok: true, match: after });
         await hub.close();
       } finally {
-        console.error('closing client');
-        const t = setTimeout(() => { console.error('close hangs', client.isOpen, client.isReady); client.destroy(); }, 3000);
-        await client.close().catch(() => client.destroy());
-        clearTimeout(t);
-        console.error('closed client');
+        // Not close(): it would wait for replies that a stopped server never sends, hiding the real failure.
+        if (client.isOpen) client.destroy();
       }
     });
   });

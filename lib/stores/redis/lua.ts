@@ -242,7 +242,8 @@ end
 /**
  * Offer (idempotent by id). KEYS[1] the event's reqs. ARGV[1] options JSON: {id, owner, c (class), f (family),
  * m (mates), cls, fam (class and family definitions as JSON text), ev (event as JSON text), ch (channel
- * prefix), ttl (result ms), dl (deadline, server ms), budget, live (liveness snapshot)}; ARGV[2] the request
+ * prefix), ttl (result ms), dl (deadline, server ms), budget, live (liveness snapshot), done (optional: ids of
+ * this event whose results their owner has read, made tombstones of tomb ms, as CONSUME does)}; ARGV[2] the request
  * JSON. Returns {'late'} (refused: past its deadline, not entered), {'withdrawn'} (a tombstone: withdrawn or
  * already read), {'pending'} ({'pending', 'first'} when the event had no record before: the caller then
  * announces the event to the index), or {'group', message, empty since (µs) or nil}. A request already pending is kept, with its owner
@@ -251,6 +252,9 @@ end
 const OFFER_BODY = `
 local o = cjson.decode(ARGV[1])
 local request_json = ARGV[2]
+if o.done then
+  for _, rid in ipairs(o.done) do redis.call('SET', k_res(rid), '', 'PX', tonumber(o.tomb), 'XX') end
+end
 local now = server_ms()
 if now > tonumber(o.dl) then return { 'late' } end
 local id = o.id
@@ -575,19 +579,22 @@ return { id, tostring(now), redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') }
 `;
 
 /**
- * The events with pending requests, a ZSET event → time of the last offer left pending (server µs), for
- * /stats and the sweep. KEYS[1] the set. ARGV[1] op: `touch` (ARGV[2] event), `page` (ARGV[2] cursor,
- * ARGV[3] count: ZSCAN's reply), `prune` (ARGV[2] event, ARGV[3] when it was found empty, server µs:
- * removed only if no offer announced it since).
+ * The events with pending requests, a ZSET event → when an offer last announced it (server µs), for /stats
+ * and the sweep. KEYS[1] the set. ARGV[1] op: `page` (ARGV[2] cursor, ARGV[3] count: ZSCAN's reply), or
+ * `update` (ARGV[2] n, then n events to announce, then pairs of event and the time it was found empty,
+ * server µs: each such event is removed unless announced since). Announcements go first, so an event
+ * announced and found empty in one batch stays until the sweep looks again.
  */
 export const EVENTS_LUA = `
-local op = ARGV[1]
-if op == 'page' then return redis.call('ZSCAN', KEYS[1], ARGV[2], 'COUNT', ARGV[3]) end
-if op == 'touch' then
-  local t = redis.call('TIME')
-  return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[2])
+if ARGV[1] == 'page' then return redis.call('ZSCAN', KEYS[1], ARGV[2], 'COUNT', ARGV[3]) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = tonumber(ARGV[2])
+for i = 3, 2 + n do redis.call('ZADD', KEYS[1], now, ARGV[i]) end
+local removed = 0
+for i = 3 + n, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) < tonumber(ARGV[i + 1]) then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
-local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if score and tonumber(score) < tonumber(ARGV[3]) then return redis.call('ZREM', KEYS[1], ARGV[2]) end
-return 0
+return removed
 `;
