@@ -32,6 +32,8 @@ describeRedis('RedisStore lobby', () => {
         // The first waiter is in Redis before any other, so it is the oldest by Redis's arrival order.
         if (i === 0) await hubs[0]!.stats();
       }
+      // Each hub's stats() waits for its own offers: ask the other hub first.
+      await hubs[1]!.stats();
       const tree = await hubs[0]!.stats();
       expect(Object.keys(tree.lobby ?? {})).toHaveLength(PLAYERS);
       expect(settled.filter(Boolean)).toEqual([]);
