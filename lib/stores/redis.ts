@@ -33,7 +33,8 @@
 // at the first acceptable class. So waiters that cannot accept a newcomer cost it nothing.
 //
 // Clocks. Lease expiries, deadlines and the events index use Redis's clock (TIME inside scripts). Each
-// instance renews its lease every leaseMs/3 and keeps the registry's answer (Redis's time and every lease) as
+// instance renews its lease every leaseMs/3, on a connection of its own (so a backlog of offers never delays
+// a renewal), and keeps the registry's answer (Redis's time and every lease) as
 // a snapshot, which event scripts receive as an argument, since the registry is in another slot. A listed
 // owner is live; an unlisted one that registered before the snapshot (ids start with their registration time)
 // lapsed and its records are purged; the window in which a dead instance's record can still be matched is
@@ -62,7 +63,7 @@ export type { RedisClientLike, ScriptCall } from './redis/client';
 
 /** Options of `new RedisStore(...)`. */
 export interface RedisStoreOptions {
-  /** A connected client; the store duplicates it for pub/sub and never closes it. */
+  /** A connected client; the store duplicates it twice (pub/sub, and the instance registry) and never closes it. */
   client: RedisClientLike;
   /** Key and channel prefix. Default `netsync:`. */
   prefix?: string;
@@ -168,12 +169,15 @@ export class RedisStore implements MatcherStore {
   readonly #classes = new Map<string, ClassData>();
   readonly #timer: NodeJS.Timeout;
   readonly #subscriberReady: Promise<void>;
+  /** A connection of its own for the registry, so renewals never queue behind thousands of offers. */
+  readonly #control: RedisClientLike;
+  readonly #controlReady: Promise<void>;
   #nextToken = 0;
   #instance: Instance | undefined;
   #registering: Promise<Instance> | undefined;
   #ticking = false;
   #tickAgain = false;
-  #resending = false;
+  #repairing = false;
   #closed = false;
   #subscriberWasReady = false;
   #sweepCursor = '0';
@@ -206,6 +210,11 @@ export class RedisStore implements MatcherStore {
     this.#client.on('ready', this.#onClientReady);
     this.#subscriberReady = this.#subscriber.connect().then(() => undefined);
     this.#subscriberReady.catch(() => undefined);
+    this.#control = client.duplicate();
+    this.#control.on('error', this.#onSubscriberError);
+    this.#control.on('ready', this.#onClientReady);
+    this.#controlReady = this.#control.connect().then(() => undefined);
+    this.#controlReady.catch(() => undefined);
     this.#timer = setInterval(() => void this.#tick(), Math.max(10, Math.floor(leaseMs / 3)));
     this.#timer.unref();
     // Register early so the first offer does not pay for it; a failure here is retried by that offer.
@@ -251,7 +260,7 @@ export class RedisStore implements MatcherStore {
     if (this.#closed) return [];
     try {
       const [registry, events] = await Promise.all([
-        this.#run(REGISTRY, [registryKey(this.#prefix)], ['peek']) as Promise<[string, string, string[]]>,
+        this.#registry(['peek']) as Promise<[string, string, string[]]>,
         this.#eventNames(),
       ]);
       const liveness = livenessOf(registry[1], registry[2]);
@@ -296,7 +305,7 @@ export class RedisStore implements MatcherStore {
     this.#instance = undefined;
     if (this.#client.isReady) {
       const farewell: Promise<unknown>[] = [...waiting, ...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event));
-      if (instance !== undefined) farewell.push(this.#run(REGISTRY, [registryKey(this.#prefix)], ['leave', instance.id]));
+      if (instance !== undefined) farewell.push(this.#registry(['leave', instance.id]));
       for (const [event, ids] of this.#consumable) {
         farewell.push(this.#run(CONSUME, ids.map((id) => resultKey(this.#prefix, event, id)), [String(TOMBSTONE_TTL_MS)]));
       }
@@ -305,14 +314,10 @@ export class RedisStore implements MatcherStore {
     }
     await this.#registering?.catch(() => undefined);
     this.#subscriber.off('ready', this.#onSubscriberReady);
-    try {
-      // A connection that never came up (Redis away since start) is still retrying: destroy it instead.
-      await withTimeout(this.#subscriberReady, this.#timeoutMs);
-      await withTimeout(this.#subscriber.close(), this.#timeoutMs);
-    } catch {
-      this.#subscriber.destroy();
-    }
+    this.#control.off('ready', this.#onClientReady);
+    await Promise.all([closeOwn(this.#subscriber, this.#subscriberReady, this.#timeoutMs), closeOwn(this.#control, this.#controlReady, this.#timeoutMs)]);
     this.#subscriber.off('error', this.#onSubscriberError);
+    this.#control.off('error', this.#onSubscriberError);
   }
 
   /** Connected, and no command has waited longer than commandTimeoutMs for its answer. */
@@ -443,18 +448,19 @@ export class RedisStore implements MatcherStore {
   async #makeInstance(): Promise<Instance> {
     const abandoned = this.#abandoned.splice(0);
     try {
-      await withTimeout(this.#subscriberReady, this.#timeoutMs);
+      await withTimeout(Promise.all([this.#subscriberReady, this.#controlReady]), this.#timeoutMs);
       if (!this.#subscriber.isReady) await readyWithin(this.#subscriber, this.#timeoutMs);
+      if (!this.#control.isReady) await readyWithin(this.#control, this.#timeoutMs);
       const suffix = randomBytes(6).toString('base64url');
       const readAt = Date.now();
       const [id, time, entries] = (await withTimeout(
-        this.#run(REGISTRY, [registryKey(this.#prefix)], ['register', suffix, String(this.#leaseMs), ...abandoned]),
+        this.#registry(['register', suffix, String(this.#leaseMs), ...abandoned]),
         this.#timeoutMs,
       )) as [string, string, string[]];
       const channel = instanceChannel(this.#prefix, id);
       await withTimeout(this.#subscriber.subscribe(channel, this.#onMessage), this.#timeoutMs);
       if (this.#closed) {
-        await this.#run(REGISTRY, [registryKey(this.#prefix)], ['leave', id]).catch(() => undefined);
+        await this.#registry(['leave', id]).catch(() => undefined);
         throw errors.shuttingDown();
       }
       const instance: Instance = { id, channel, liveness: livenessOf(time, entries), readAt };
@@ -517,16 +523,16 @@ export class RedisStore implements MatcherStore {
   }
 
   async #renewAndRepair(): Promise<void> {
-    if (!this.#client.isReady) return;
+    if (!this.#control.isReady) return;
+    let instance = this.#instance;
     try {
-      let instance = this.#instance;
       if (instance === undefined) {
         if (this.#local.size === 0 && this.#withdrawing.size === 0) return;
         instance = await this.#register();
       } else {
         const readAt = Date.now();
         const reply = (await withTimeout(
-          this.#run(REGISTRY, [registryKey(this.#prefix)], ['refresh', instance.id, String(this.#leaseMs)]),
+          this.#registry(['refresh', instance.id, String(this.#leaseMs)]),
           this.#timeoutMs,
         )) as [string, string?, string[]?];
         if (this.#closed || this.#instance !== instance) return;
@@ -540,22 +546,32 @@ export class RedisStore implements MatcherStore {
           instance.readAt = readAt;
         }
       }
+    } catch {
+      // Unanswered or refused: the next tick tries again; waiters stay as they are.
+      return;
+    }
+    // Not awaited: renewals go on while the offers' connection works through a backlog.
+    if (!this.#repairing && this.#client.isReady) {
+      this.#repairing = true;
+      void this.#repair(instance).finally(() => {
+        this.#repairing = false;
+      });
+    }
+  }
+
+  /** Retry what got no answer (withdrawals, offers, index announcements), then sweep a few events. */
+  async #repair(instance: Instance): Promise<void> {
+    try {
       await Promise.all([...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event).catch(() => false)));
-      // Not awaited: renewals must go on while thousands of waiters are offered again.
-      if (this.#uncertain.size > 0 && !this.#resending) {
-        const uncertain = [...this.#uncertain].map((id) => this.#local.get(id)).filter((w): w is LocalWaiter => w !== undefined);
-        this.#resending = true;
-        void this.#resend(instance, uncertain).finally(() => {
-          this.#resending = false;
-        });
-      }
+      const uncertain = [...this.#uncertain].map((id) => this.#local.get(id)).filter((w): w is LocalWaiter => w !== undefined);
+      if (uncertain.length > 0) await this.#resend(instance, uncertain);
       for (const event of this.#retouch) {
         this.#retouch.delete(event);
         await this.#touch(event);
       }
       await this.#sweep(instance);
     } catch {
-      // Unanswered or refused: the next tick tries again; waiters stay as they are.
+      // The next renewal starts the repair again.
     }
   }
 
@@ -624,6 +640,14 @@ export class RedisStore implements MatcherStore {
       cursor = next;
     } while (cursor !== '0');
     return names;
+  }
+
+  /** A registry operation, on the control connection (not tracked as in flight: it says nothing of the offers' connection). */
+  async #registry(args: string[]): Promise<unknown> {
+    // Right after construction the connection may still be coming up; later, not ready means not connected.
+    if (!this.#control.isReady) await withTimeout(this.#controlReady, this.#timeoutMs);
+    if (!this.#control.isReady) throw new NotSentError('not connected to Redis');
+    return runScript(this.#control, REGISTRY, [registryKey(this.#prefix)], args);
   }
 
   /** Run a script, tracked as in flight; rejects with NotSentError at once when the client is not connected. */
@@ -706,6 +730,16 @@ export class RedisStore implements MatcherStore {
 /** The one client-facing error for an unreachable Redis; the detail stays in `cause` for server-side logs. */
 function unreachable(cause: unknown): NetsyncError {
   return errors.storeUnavailable('Redis cannot be reached; retry shortly', cause);
+}
+
+/** Close a connection the store made; one that never came up (Redis away since start) is still retrying: destroy it. */
+async function closeOwn(connection: RedisClientLike, connected: Promise<void>, timeoutMs: number): Promise<void> {
+  try {
+    await withTimeout(connected, timeoutMs);
+    await withTimeout(connection.close(), timeoutMs);
+  } catch {
+    connection.destroy();
+  }
 }
 
 /** Resolves on the client's next `ready`, rejects after `ms`; leaves no listener or timer behind either way. */

@@ -114,3 +114,28 @@ export async function leaseLapsed(admin: TestClient, prefix: string, id: string)
   const [expiry, [seconds, micros]] = await Promise.all([admin.zScore(registryKey(prefix), id), admin.time() as unknown as Promise<[string, string]>]);
   return expiry === null || expiry < Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
+
+/**
+ * `client` as a store would receive it, plus `crash()`, which destroys it and every connection the store made
+ * from it (as a crashed process loses them all), without the store's close() running.
+ */
+export function crashable(client: TestClient): { client: TestClient; crash: () => void } {
+  const copies: TestClient[] = [];
+  const observed = new Proxy(client, {
+    get(target, property) {
+      if (property === 'duplicate') {
+        return () => {
+          const copy = target.duplicate();
+          copies.push(copy);
+          return copy;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const crash = (): void => {
+    for (const c of [client, ...copies]) if (c.isOpen) c.destroy();
+  };
+  return { client: observed, crash };
+}

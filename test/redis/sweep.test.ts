@@ -3,7 +3,7 @@
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { eventBase, eventsKey, registryKey } from '../../lib/stores/redis/keys';
-import { describeRedis, newClient, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
+import { crashable, describeRedis, newClient, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
 
 /** Polls Redis until `test` holds; bounded, since the sweep signals nothing a test can await. */
 async function until(test: () => Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
@@ -36,7 +36,8 @@ describeRedis('RedisStore sweep and index', () => {
     const prefix = redis.prefix();
     const dyingClient = newClient();
     await dyingClient.connect();
-    const dying = new Netsync({ store: new RedisStore({ client: dyingClient, prefix, leaseMs: 300 }) });
+    const { client: observed, crash } = crashable(dyingClient);
+    const dying = new Netsync({ store: new RedisStore({ client: observed, prefix, leaseMs: 300 }) });
     const survivor = new Netsync({ store: new RedisStore({ client: await redis.client(), prefix, leaseMs: 300 }) });
     open.push(dying, survivor);
     const stranded = [
@@ -48,7 +49,7 @@ describeRedis('RedisStore sweep and index', () => {
     expect(await recordOwners(admin, prefix, 'e1')).toHaveLength(3);
     expect((await admin.zRange(eventsKey(prefix), 0, -1)).sort()).toEqual(['e1', 'e2']);
     // Gone without a word: nothing withdraws these records.
-    dyingClient.destroy();
+    crash();
     await until(async () => (await keysOf(admin, prefix, 'e1')).length + (await keysOf(admin, prefix, 'e2')).length === 0,
       'every key of the dead records to go');
     await until(async () => (await admin.zCard(eventsKey(prefix))) === 0, 'the events index to empty');
