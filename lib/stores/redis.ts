@@ -70,8 +70,8 @@ export interface RedisStoreOptions {
   /** Instance lease in ms: how long the records of a vanished instance stay matchable at most. Default 5000. */
   leaseMs?: number;
   /**
-   * A command without an answer for this long counts Redis as unreachable for new requests (they fail at once
-   * until an answer comes); also bounds registration and renewal. Default 2000.
+   * When a command has waited this long and no answer at all came meanwhile, Redis counts as unreachable for
+   * new requests (they fail at once until an answer comes); also bounds registration and renewal. Default 2000.
    */
   commandTimeoutMs?: number;
   /** Safety TTL of a formed group's result for a member whose owner has not read it yet. Default one hour. */
@@ -166,6 +166,8 @@ export class RedisStore implements MatcherStore {
   readonly #staleChannels: string[] = [];
   /** Commands without an answer yet: token → local start time (insertion order: oldest first). */
   readonly #inFlight = new Map<number, number>();
+  /** Local time of the last answer (or failure) of a command on the offers' connection. */
+  #answeredAt = 0;
   readonly #classes = new Map<string, ClassData>();
   readonly #timer: NodeJS.Timeout;
   readonly #subscriberReady: Promise<void>;
@@ -323,7 +325,10 @@ export class RedisStore implements MatcherStore {
   /** Connected, and no command has waited longer than commandTimeoutMs for its answer. */
   #reachable(): boolean {
     if (!this.#client.isReady) return false;
-    for (const started of this.#inFlight.values()) return Date.now() - started <= this.#timeoutMs;
+    // Stalled: the oldest command has waited longer than the timeout and no answer came meanwhile. A long
+    // backlog that Redis is working through keeps answering, and is not a stall.
+    const now = Date.now();
+    for (const started of this.#inFlight.values()) return now - started <= this.#timeoutMs || now - this.#answeredAt <= this.#timeoutMs;
     return true;
   }
 
@@ -655,7 +660,10 @@ export class RedisStore implements MatcherStore {
     if (!this.#client.isReady) return Promise.reject(new NotSentError('not connected to Redis'));
     const token = this.#nextToken++;
     this.#inFlight.set(token, Date.now());
-    return runScript(this.#client, script, keys, args).finally(() => this.#inFlight.delete(token));
+    return runScript(this.#client, script, keys, args).finally(() => {
+      this.#inFlight.delete(token);
+      this.#answeredAt = Date.now();
+    });
   }
 
   /** Report a group once, if it has members waiting here, and mark their results read. */

@@ -85,7 +85,15 @@ describeRedis('RedisStore under faults', () => {
         return -1;
       }
     };
-    await until(async () => settled.filter(Boolean).length + (await pendingCount()) === 2 * PAIRS, 'every request to settle or wait');
+    let seen = '';
+    await until(async () => {
+      const pending = await pendingCount();
+      const done = settled.filter(Boolean).length;
+      seen = `${done} settled, ${pending} pending in Redis`;
+      return done + pending === 2 * PAIRS;
+    }, 'every request to settle or wait').catch((err: unknown) => {
+      throw new Error(`${String(err)} (${seen})`);
+    });
     await Promise.all(hubs.map((hub) => hub.close()));
     const results = await Promise.all(outcomes);
 
