@@ -1,4 +1,5 @@
-// Pairs per second across two hubs sharing one Redis, next to one hub on the MemoryStore: `npx tsx bench/redis.ts [--quick]`.
+// Pairs per second across two hubs sharing one Redis, next to one hub on the MemoryStore, then the Redis lobby
+// scenario (bench/redis-lobby.ts) on a private redis-server: `npx tsx bench/redis.ts [--quick] [--lobby-only]`.
 import { request, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -7,6 +8,7 @@ import { Netsync } from '../lib/netsync';
 import { netsync } from '../lib/router';
 import { MemoryStore } from '../lib/stores/memory';
 import { RedisStore } from '../lib/stores/redis';
+import { renderLobby, runLobby } from './redis-lobby';
 
 const quick = process.argv.includes('--quick');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -85,6 +87,13 @@ function close(server: Server): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (!process.argv.includes('--lobby-only')) await pairs();
+  // A quick run parks fewer waiters: it is a smoke test, not a figure to quote.
+  const report = await runLobby(quick ? 2000 : 10_000, (line) => process.stdout.write(`${line}\n`));
+  for (const line of renderLobby(report)) process.stdout.write(`${line}\n`);
+}
+
+async function pairs(): Promise<void> {
   const clients = [0, 1].map(() => createClient({ url: REDIS_URL, disableOfflineQueue: true }));
   await Promise.all(clients.map((c) => c.connect()));
   const prefix = `netsync-bench:${process.pid}:`;

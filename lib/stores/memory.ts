@@ -1,10 +1,10 @@
 // The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival.
 import { errors } from '../errors';
 import type { Labels, Requirement, Selector } from '../selector/types';
+import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf } from './matching';
 import type { Group, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
-/** Most search steps spent looking for a group of three or more for one arrival. */
-export const GROUP_SEARCH_BUDGET = 10_000;
+export { GROUP_SEARCH_BUDGET } from './matching';
 
 /** A pending request, linked into its class's FIFO. */
 interface Entry {
@@ -293,20 +293,6 @@ export class MemoryStore implements MatcherStore {
 }
 
 /**
- * The requirement of `selector` that a label set must meet with one of a few values: `=`, `==` or `in`
- * (the one with fewest values, so a family is filed under as few values as possible). Undefined when there
- * is none (`!=`, `notin`, `exists`, `!`, `>`, `<` or the empty selector): such a family is always looked at.
- */
-function anchorOf(selector: Selector): Requirement | undefined {
-  let anchor: Requirement | undefined;
-  for (const r of selector.requirements) {
-    if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue;
-    if (anchor === undefined || r.values.length < anchor.values.length) anchor = r;
-  }
-  return anchor;
-}
-
-/**
  * Items filed under (label key, value) pairs: key → value → the item or, when several share the pair, a set of
  * them (most pairs name one item, and a set per item would cost more than the item). Pairs left empty are dropped.
  */
@@ -387,11 +373,6 @@ class FamilyIndex {
     if (this.#anchored.empty) return;
     for (const key of Object.keys(labels)) this.#anchored.collect(key, labels[key] as string, out);
   }
-}
-
-/** Selectors with equal keys accept the same labels (JSON keeps values holding separators unambiguous). */
-function selectorKeyOf(selector: Selector): string {
-  return JSON.stringify(selector.requirements.map((r) => [r.key, r.operator === '==' ? '=' : r.operator, r.values]));
 }
 
 /**

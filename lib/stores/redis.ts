@@ -1,68 +1,107 @@
 // The Redis store: pending requests and atomic matching in Redis, so app instances sharing it meet each other.
 //
-// Layout (see redis/keys.ts). Every key of one event carries the hash tag `{<event as base64url>}`, so
-// one Lua call (offer, withdraw, list) touches a single cluster slot. Global state sits outside every
-// event slot and is never read by those scripts:
-//   <prefix>instances         ZSET instance id → lease expiry (Redis server time)
-//   <prefix>lease:<id>        the instance's lease as a key with a TTL (for operators and tooling)
-//   <prefix>events            ZSET event → last offer, so /stats finds the events
-//   <prefix>inst:<id>         pub/sub channel on which an instance receives its groups
+// Key layout (redis/keys.ts). Every name starts with `<prefix>v2:` (v2: the record format; a change of format
+// bumps it, so two formats never share keys). Every key of one event carries the hash tag
+// `{<event as base64url>}`, so each script call touches one cluster slot. With B = `<prefix>v2:{tag}:`:
+//   B reqs               HASH  id → `owner\nseq\nclass\njson`: the pending records (json is what mates receive)
+//   B seq                arrival counter of the event (deleted when the event has no record)
+//   B q:<class>          ZSET  id → seq: one class's FIFO (requests interchangeable for compatibility)
+//   B cls                HASH  class → {labels, family, mates}
+//   B fam                HASH  family → {requirements, anchor}: a family is the classes of one (event, mates)
+//                              that share a selector, as in MemoryStore
+//   B fx:<mates>:<k>=<v> SET   families whose anchor (an `=`/`in` requirement) accepts label k=v
+//   B fu:<mates>         SET   families without an anchor
+//   B fc:<family>        ZSET  class → seq of its oldest request: the family's classes
+//   B fl:<family>:<k>=<v> ZSET the same, only classes labelled k=v
+//   B own:<instance>     SET   ids of one owner, and B owners (SET) the owners: for the sweep
+//   B res:<id>           the group a request joined (kept until its owner read it, at most resultTtlMs), or
+//                        an empty tombstone once withdrawn or read (so a late or repeated offer never enters)
+// Global keys, never touched by an event script: `<prefix>v2:instances` (ZSET instance → lease expiry, server
+// ms) and `<prefix>v2:events` (ZSET event → when an offer last made it non-empty, server µs; an event is
+// dropped when a script reports it empty, unless announced again since, and by the sweep); pub/sub channel
+// `<prefix>v2:inst:<instance>` per instance. Redis memory per waiting request is its record plus a few index
+// entries; no state grows with pairs of requests.
 //
-// Liveness under that constraint: each instance refreshes its registry entry every leaseMs/3 and keeps
-// the answer (the live ids and Redis's clock) as a snapshot, which every matcher call carries in ARGV.
-// Instance ids begin with their registration time, so the script can tell an instance registered after
-// the snapshot (treated as live) from one whose lease expired (its waiters are skipped and purged). A
-// dead instance's waiters can thus be matched at most leaseMs + leaseMs/3 (plus one command timeout)
-// after its last refresh, never later.
+// Scripts (redis/lua.ts): OFFER (idempotent by id: a pending id keeps its place and takes the caller as owner,
+// a settled id answers its group or tombstone), WITHDRAW (idempotent, leaves a tombstone), SWEEP (purges dead
+// owners' records of one event, bounded), LIST (one HSCAN page of records), CONSUME (results read → tombstones),
+// REGISTRY (register, refresh, leave, peek) and EVENTS (page; update: announce events, drop empty ones unless
+// announced since — batched per turn of the event loop).
 //
-// Delivery: the matcher publishes a formed group to each owning instance's channel and also keeps it
-// under a per-request result key for RESULT_TTL_MS, read back when the pub/sub connection comes back.
-// When the command connection fails, every local waiter is reported lost (the hub answers 503) and the
-// instance takes a fresh id on its next offer, abandoning the old one, so those waiters are never matched.
+// An arrival looks only at families whose anchor its labels meet (or that have none), and inside them only at
+// classes carrying the label value its own anchor requires, in the order of their oldest request; a pair stops
+// at the first acceptable class. So waiters that cannot accept a newcomer cost it nothing.
+//
+// Clocks. Lease expiries, deadlines and the events index use Redis's clock (TIME inside scripts). Each
+// instance renews its lease every leaseMs/3, on a connection of its own (so a backlog of offers never delays
+// a renewal), and keeps the registry's answer (Redis's time and every lease) as
+// a snapshot, which event scripts receive as an argument, since the registry is in another slot. A listed
+// owner is live; an unlisted one that registered before the snapshot (ids start with their registration time)
+// lapsed and its records are purged; the window in which a dead instance's record can still be matched is
+// one snapshot's age. Local timers only schedule work: renewal, the sweep and retries.
+//
+// Lost vs uncertain. A command with no answer (slow Redis, broken connection) leaves its request uncertain,
+// not lost: the caller keeps waiting, the instance keeps its id, and on `ready` (and every renewal) the offer
+// is sent again — idempotent, it reports the group the request joined meanwhile, confirms it pending, or
+// enters it. A caller gets an error only when its request is certainly in no group: its offer was never sent
+// (Redis down: new requests fail at once, and while a command has had no answer for commandTimeoutMs), or a
+// withdrawal confirmed it. An instance whose lease lapsed registers anew and re-offers every waiter under the
+// new id (a record still pending keeps its place). Results are written for every member, the offering
+// instance's own included, so any uncertainty is settled by reading them; pub/sub only makes it fast.
 import { randomBytes } from 'node:crypto';
 import { errors, type NetsyncError } from '../errors';
+import { GROUP_SEARCH_BUDGET } from './matching';
 import type { RedisClientLike } from './redis/client';
-import { classId, decodeGroup, decodeRecord, encodeClass, encodeRequest } from './redis/codec';
-import { checkPrefix, eventBase, eventsKey, instanceChannel, leaseKey, registryKey, resultKey } from './redis/keys';
-import { EVENTS_LUA, LEASE_LUA, LIST_LUA, OFFER_LUA, REGISTRY_LUA, RESULT_LUA, WITHDRAW_LUA } from './redis/lua';
-import { CommandTimeoutError, LuaScript, runScript, withTimeout } from './redis/script';
-import { GROUP_SEARCH_BUDGET } from './memory';
+import { classId, decodeGroup, decodeRecord, encodeClass, encodeFamily, encodeRequest, familyId } from './redis/codec';
+import { checkPrefix, eventsKey, instanceChannel, recordsKey, registryKey, resultKey } from './redis/keys';
+import { isListed, livenessJson, livenessOf, type Liveness } from './redis/liveness';
+import { CONSUME_LUA, EVENTS_LUA, LIST_LUA, OFFER_LUA, REGISTRY_LUA, SWEEP_LUA, WITHDRAW_LUA } from './redis/lua';
+import { CommandTimeoutError, isRedisReply, LuaScript, runScript, withTimeout } from './redis/script';
 import type { LostListener, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
 export type { RedisClientLike, ScriptCall } from './redis/client';
 
 /** Options of `new RedisStore(...)`. */
 export interface RedisStoreOptions {
-  /** A connected client; the store duplicates it for pub/sub and never closes it. */
+  /** A connected client; the store duplicates it twice (pub/sub, and the instance registry) and never closes it. */
   client: RedisClientLike;
   /** Key and channel prefix. Default `netsync:`. */
   prefix?: string;
-  /** Instance lease in ms: how long waiters of a vanished instance can still be matched. Default 5000. */
+  /** Instance lease in ms: how long the records of a vanished instance stay matchable at most. Default 5000. */
   leaseMs?: number;
-  /** Longest wait for one Redis command before the store counts Redis as unreachable. Default 2000. */
+  /**
+   * When a command has waited this long and no answer at all came meanwhile, Redis counts as unreachable for
+   * new requests (they fail at once until an answer comes); also bounds registration and renewal. Default 2000.
+   */
   commandTimeoutMs?: number;
+  /** Safety TTL of a formed group's result for a member whose owner has not read it yet. Default one hour. */
+  resultTtlMs?: number;
 }
 
-/** How long a formed group stays readable for a member whose instance missed the pub/sub message. */
-const RESULT_TTL_MS = 30_000;
-/** Events with no pending request for this long leave the /stats index. */
-const EVENT_IDLE_MS = 60_000;
-/** Each process re-announces an event to the /stats index at most this often. */
-const EVENT_TOUCH_MS = 10_000;
+/** An offer that reaches Redis later than this after it was sent is refused, never entered. */
+const OFFER_DELAY_LIMIT_MS = 15_000;
+/** Tombstones outlive any offer still allowed to run (see OFFER_DELAY_LIMIT_MS), with room for clock estimates. */
+const TOMBSTONE_TTL_MS = 4 * OFFER_DELAY_LIMIT_MS;
+/** Events the sweep looks at per renewal, and dead records it purges at most. */
+const SWEEP_EVENTS_PER_TICK = 16;
+const SWEEP_RECORDS_PER_TICK = 500;
+/** Records per /stats read, and events read at once. */
+const LIST_PAGE = 1000;
+const LIST_CONCURRENCY = 8;
+/** Results read are marked so within this delay, or sooner by the next offer to their event. */
+const CONSUME_DELAY_MS = 200;
+/** Re-offers sent at once after an outage or a lapsed lease. */
+const RESEND_BATCH = 100;
+/** Encoded class data kept for reuse, at most. */
+const CLASS_CACHE_LIMIT = 10_000;
 
 const OFFER = new LuaScript(OFFER_LUA);
 const WITHDRAW = new LuaScript(WITHDRAW_LUA);
+const SWEEP = new LuaScript(SWEEP_LUA);
 const LIST = new LuaScript(LIST_LUA);
-const RESULT = new LuaScript(RESULT_LUA);
+const CONSUME = new LuaScript(CONSUME_LUA);
 const REGISTRY = new LuaScript(REGISTRY_LUA);
-const LEASE = new LuaScript(LEASE_LUA);
 const EVENTS = new LuaScript(EVENTS_LUA);
-
-/** Who is alive, as Redis said at `time` (server ms). */
-interface Liveness {
-  readonly time: number;
-  readonly live: readonly string[];
-}
 
 /** One local registration: the instance id, its pub/sub channel and the last liveness snapshot. */
 interface Instance {
@@ -73,11 +112,29 @@ interface Instance {
   readAt: number;
 }
 
+/** A caller of this process waiting on Redis: `sent` (an offer on its way), `pending`, or `uncertain` (to re-offer). */
+interface LocalWaiter {
+  readonly req: PendingRequest;
+  state: 'sent' | 'pending' | 'uncertain';
+}
+
+/** What the matcher needs of a class, encoded once per class key. */
+interface ClassData {
+  readonly c: string;
+  readonly f: string;
+  readonly cls: string;
+  readonly fam: string;
+}
+
+/** A command that was never sent: the client is not connected. */
+class NotSentError extends Error {
+  override readonly name = 'NotSentError';
+}
+
 /**
  * A MatcherStore in Redis for several app instances (DESIGN §5): the same rules as MemoryStore, applied
- * atomically by one Lua script per offer; groups reach their members' instances over pub/sub; waiters of
- * an instance whose lease expired are never matched. Redis unreachable: offers reject with
- * `store_unavailable` and local waiters are reported to `onLost`.
+ * atomically by one Lua script per offer; groups reach their members' instances over pub/sub and through
+ * result keys; records of an instance whose lease lapsed are never matched and are swept.
  */
 export class RedisStore implements MatcherStore {
   readonly #client: RedisClientLike;
@@ -85,23 +142,50 @@ export class RedisStore implements MatcherStore {
   readonly #prefix: string;
   readonly #leaseMs: number;
   readonly #timeoutMs: number;
-  /** Local waiters: request id → event. */
-  readonly #local = new Map<string, string>();
+  readonly #resultTtlMs: number;
+  readonly #channelPrefix: string;
+  readonly #local = new Map<string, LocalWaiter>();
+  /** Waiters whose last offer got no answer: re-offered on `ready` and at each renewal. */
+  readonly #uncertain = new Set<string>();
+  /** Withdrawals that got no answer (id → event): retried until one does. */
+  readonly #withdrawing = new Map<string, string>();
+  /** Events whose index entry may be missing (a touch failed): touched again at the next renewal. */
+  readonly #retouch = new Set<string>();
+  /** Index updates waiting for the next flush: events to announce, and events found empty (→ when, server µs). */
+  readonly #touching = new Set<string>();
+  readonly #pruning = new Map<string, string>();
+  #indexFlush: Promise<void> | undefined;
+  /** Results read here, by event, not yet marked read in Redis (see #consume). */
+  readonly #consumable = new Map<string, string[]>();
+  #consumeTimer: NodeJS.Timeout | undefined;
   readonly #matchListeners: MatchListener[] = [];
   readonly #lostListeners: LostListener[] = [];
-  /** Ids this process gave up after a failure; the next registration removes them from the registry. */
+  /** Ids this process gave up (lease lapsed); the next registration removes them from the registry. */
   readonly #abandoned: string[] = [];
-  readonly #touched = new Map<string, number>();
+  /** Channels of abandoned ids, unsubscribed once the waiters moved to the new id. */
+  readonly #staleChannels: string[] = [];
+  /** Commands without an answer yet: token → local start time (insertion order: oldest first). */
+  readonly #inFlight = new Map<number, number>();
+  /** Local time of the last answer (or failure) of a command on the offers' connection. */
+  #answeredAt = 0;
+  readonly #classes = new Map<string, ClassData>();
   readonly #timer: NodeJS.Timeout;
   readonly #subscriberReady: Promise<void>;
+  /** A connection of its own for the registry, so renewals never queue behind thousands of offers. */
+  readonly #control: RedisClientLike;
+  readonly #controlReady: Promise<void>;
+  #nextToken = 0;
   #instance: Instance | undefined;
   #registering: Promise<Instance> | undefined;
-  #refreshing = false;
+  #ticking = false;
+  #tickAgain = false;
+  #repairing = false;
   #closed = false;
   #subscriberWasReady = false;
+  #sweepCursor = '0';
 
   constructor(options: RedisStoreOptions) {
-    const { client, prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000 } = options;
+    const { client, prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000, resultTtlMs = 3_600_000 } = options;
     if (typeof client !== 'object' || client === null || typeof client.duplicate !== 'function') {
       throw new TypeError('RedisStore: option client must be a connected Redis client (node-redis createClient())');
     }
@@ -112,74 +196,55 @@ export class RedisStore implements MatcherStore {
     if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 1) {
       throw new TypeError(`RedisStore: option commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`);
     }
+    if (!Number.isSafeInteger(resultTtlMs) || resultTtlMs < 1000) {
+      throw new TypeError(`RedisStore: option resultTtlMs must be an integer of at least 1000, got ${String(resultTtlMs)}`);
+    }
     this.#client = client;
     this.#prefix = prefix;
     this.#leaseMs = leaseMs;
     this.#timeoutMs = commandTimeoutMs;
+    this.#resultTtlMs = resultTtlMs;
+    this.#channelPrefix = instanceChannel(prefix, '');
     this.#subscriber = client.duplicate();
     this.#subscriber.on('error', this.#onSubscriberError);
     this.#subscriber.on('ready', this.#onSubscriberReady);
     this.#client.on('error', this.#onClientError);
+    this.#client.on('ready', this.#onClientReady);
     this.#subscriberReady = this.#subscriber.connect().then(() => undefined);
     this.#subscriberReady.catch(() => undefined);
-    this.#timer = setInterval(() => void this.#refresh(), Math.max(10, Math.floor(leaseMs / 3)));
+    this.#control = client.duplicate();
+    this.#control.on('error', this.#onSubscriberError);
+    this.#control.on('ready', this.#onClientReady);
+    this.#controlReady = this.#control.connect().then(() => undefined);
+    this.#controlReady.catch(() => undefined);
+    this.#timer = setInterval(() => void this.#tick(), Math.max(10, Math.floor(leaseMs / 3)));
     this.#timer.unref();
     // Register early so the first offer does not pay for it; a failure here is retried by that offer.
     this.#register().catch(() => undefined);
   }
 
-  /** Match `req` now with pending requests of every instance, or keep it pending. */
+  /**
+   * Match `req` now with pending requests of every instance, or keep it pending. Rejects only when the
+   * request certainly entered no group: Redis unreachable before it was sent, or it refused the request.
+   */
   async offer(req: PendingRequest): Promise<void> {
     if (this.#closed) throw errors.shuttingDown();
+    if (!this.#reachable()) throw unreachable(new Error('Redis is not connected or not answering'));
     const instance = await this.#register();
-    const event = req.params.event;
-    this.#local.set(req.id, event);
-    const args = [
-      instance.id,
-      String(this.#serverDeadline(instance)),
-      req.id,
-      classId(req.classKey),
-      String(req.params.mates),
-      encodeRequest(req),
-      encodeClass(req),
-      JSON.stringify(event),
-      instanceChannel(this.#prefix, ''),
-      String(RESULT_TTL_MS),
-      String(GROUP_SEARCH_BUDGET),
-      ...livenessArgs(instance.liveness),
-    ];
-    let reply: unknown;
-    try {
-      // Sent together (one round trip); only /stats depends on the index, so its failure is not the offer's.
-      const touched = this.#touch(event).catch(() => this.#touched.delete(event));
-      [reply] = await Promise.all([this.#run(OFFER, [eventBase(this.#prefix, event)], args), touched]);
-    } catch (err) {
-      this.#local.delete(req.id);
-      throw this.#failed(err, 'offer');
-    }
-    const [kind, message] = reply as [string, string | undefined];
-    if (kind === 'late') {
-      this.#local.delete(req.id);
-      throw errors.storeUnavailable('Redis answered after the offer expired');
-    }
-    if (kind === 'group' && message !== undefined) {
-      this.#deliver(message);
-    } else if (this.#instance !== instance && this.#local.delete(req.id)) {
-      // The connection failed while this offer was on its way: its waiter belongs to an abandoned id now.
-      throw errors.storeUnavailable('the connection to Redis was lost during the offer');
-    }
+    if (this.#closed) throw errors.shuttingDown();
+    const waiter: LocalWaiter = { req, state: 'sent' };
+    this.#local.set(req.id, waiter);
+    const failure = await this.#send(waiter, instance, true);
+    if (failure !== undefined) throw failure;
   }
 
   /** Withdraw a local pending request; false if a group already took it (or it is unknown here). */
   async withdraw(id: string): Promise<boolean> {
-    const event = this.#local.get(id);
-    if (event === undefined) return false;
+    const waiter = this.#local.get(id);
+    if (waiter === undefined) return false;
     this.#local.delete(id);
-    try {
-      return (await this.#run(WITHDRAW, [eventBase(this.#prefix, event)], [id])) === 1;
-    } catch (err) {
-      throw this.#failed(err, 'withdraw');
-    }
+    this.#uncertain.delete(id);
+    return this.#withdrawRemote(id, waiter.req.params.event);
   }
 
   /** Subscribe to groups that include a member of this process (each group is reported once). */
@@ -187,74 +252,193 @@ export class RedisStore implements MatcherStore {
     this.#matchListeners.push(listener);
   }
 
-  /** Subscribe to local waiters the store can no longer serve (Redis unreachable, lease lost). */
+  /** Subscribe to local waiters the store gave up on (a re-offer Redis refused, confirmed in no group). */
   onLost(listener: LostListener): void {
     this.#lostListeners.push(listener);
   }
 
-  /** Every live pending request of every instance, oldest first. */
+  /** Every live pending request of every instance, oldest first; read in bounded pages. */
   async pending(): Promise<PendingSnapshot[]> {
     if (this.#closed) return [];
     try {
-      const [registry, listed] = await Promise.all([
-        this.#run(REGISTRY, [registryKey(this.#prefix)], ['peek']),
-        this.#run(EVENTS, [eventsKey(this.#prefix)], ['list']),
+      const [registry, events] = await Promise.all([
+        this.#registry(['peek']) as Promise<[string, string, string[]]>,
+        this.#eventNames(),
       ]);
-      const [, time, live] = registry as [string, string, string[]];
-      const liveness: Liveness = { time: Number(time), live };
-      const events = listed as string[];
-      const lists = await Promise.all(
-        events.map((event) => this.#run(LIST, [eventBase(this.#prefix, event)], []) as Promise<string[]>),
-      );
+      const liveness = livenessOf(registry[1], registry[2]);
       const result: PendingSnapshot[] = [];
-      const empty: string[] = [];
-      lists.forEach((records, i) => {
-        if (records.length === 0) empty.push(events[i] as string);
-        for (const raw of records) {
-          const record = decodeRecord(raw);
-          if (isLive(liveness, record.owner)) result.push(record.snapshot);
+      const queue = [...events];
+      const worker = async (): Promise<void> => {
+        for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+          let cursor = '0';
+          do {
+            const [next, flat] = (await this.#run(LIST, [recordsKey(this.#prefix, event)], [cursor, String(LIST_PAGE)])) as [string, string[]];
+            for (let i = 1; i < flat.length; i += 2) {
+              const record = decodeRecord(flat[i] as string);
+              if (isListed(liveness, record.owner)) result.push(record.snapshot);
+            }
+            cursor = next;
+          } while (cursor !== '0');
         }
-      });
-      if (empty.length > 0) await this.#run(EVENTS, [eventsKey(this.#prefix)], ['prune', String(EVENT_IDLE_MS), ...empty]);
+      };
+      await Promise.all(Array.from({ length: LIST_CONCURRENCY }, worker));
       return result.sort((a, b) => a.createdAt - b.createdAt);
     } catch (err) {
-      throw this.#failed(err, 'pending', false);
+      throw unreachable(err);
     }
   }
 
   /**
-   * Withdraw this process's waiters, leave the registry, stop the lease timer and close the pub/sub
-   * connection. The caller's own client stays open.
+   * Withdraw this process's waiters, leave the registry, stop the timer and close the pub/sub connection.
+   * The caller's own client stays open.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#consumeTimer);
+    this.#consumeTimer = undefined;
     this.#client.off('error', this.#onClientError);
-    const waiting = [...this.#local];
+    this.#client.off('ready', this.#onClientReady);
+    const waiting = [...this.#local].map(([id, waiter]) => [id, waiter.req.params.event] as const);
     this.#local.clear();
+    this.#uncertain.clear();
     const instance = this.#instance;
     this.#instance = undefined;
     if (this.#client.isReady) {
-      const farewell: Promise<unknown>[] = waiting.map(([id, event]) =>
-        this.#run(WITHDRAW, [eventBase(this.#prefix, event)], [id]),
-      );
-      if (instance !== undefined) {
-        farewell.push(this.#run(REGISTRY, [registryKey(this.#prefix)], ['leave', instance.id]));
-        farewell.push(this.#run(LEASE, [leaseKey(this.#prefix, instance.id)], ['0']));
+      const farewell: Promise<unknown>[] = [...waiting, ...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event));
+      if (instance !== undefined) farewell.push(this.#registry(['leave', instance.id]));
+      for (const [event, ids] of this.#consumable) {
+        farewell.push(this.#run(CONSUME, ids.map((id) => resultKey(this.#prefix, event, id)), [String(TOMBSTONE_TTL_MS)]));
       }
-      await Promise.allSettled(farewell);
+      this.#consumable.clear();
+      await withTimeout(Promise.allSettled(farewell), this.#timeoutMs).catch(() => undefined);
     }
     await this.#registering?.catch(() => undefined);
     this.#subscriber.off('ready', this.#onSubscriberReady);
-    try {
-      // A connection that never came up (Redis away since start) is still retrying: destroy it instead.
-      await withTimeout(this.#subscriberReady, this.#timeoutMs);
-      await withTimeout(this.#subscriber.close(), this.#timeoutMs);
-    } catch {
-      this.#subscriber.destroy();
-    }
+    this.#control.off('ready', this.#onClientReady);
+    await Promise.all([closeOwn(this.#subscriber, this.#subscriberReady, this.#timeoutMs), closeOwn(this.#control, this.#controlReady, this.#timeoutMs)]);
     this.#subscriber.off('error', this.#onSubscriberError);
+    this.#control.off('error', this.#onSubscriberError);
+  }
+
+  /** Connected, and no command has waited longer than commandTimeoutMs for its answer. */
+  #reachable(): boolean {
+    if (!this.#client.isReady) return false;
+    // Stalled: the oldest command has waited longer than the timeout and no answer came meanwhile. A long
+    // backlog that Redis is working through keeps answering, and is not a stall.
+    const now = Date.now();
+    for (const started of this.#inFlight.values()) return now - started <= this.#timeoutMs || now - this.#answeredAt <= this.#timeoutMs;
+    return true;
+  }
+
+  /**
+   * Offer (or re-offer) a local waiter. Returns an error only when the request is certainly in no group and
+   * is no longer local; otherwise it is pending, delivered, or left uncertain for a later re-offer.
+   */
+  async #send(waiter: LocalWaiter, instance: Instance, first: boolean): Promise<NetsyncError | undefined> {
+    const { req } = waiter;
+    waiter.state = 'sent';
+    let reply: [string, string?, string?];
+    try {
+      reply = (await this.#run(OFFER, [recordsKey(this.#prefix, req.params.event)], [
+        this.#offerOptions(req, instance),
+        encodeRequest(req),
+      ])) as [string, string?, string?];
+    } catch (err) {
+      if (this.#local.get(req.id) !== waiter) return undefined;
+      if (first && err instanceof NotSentError) {
+        this.#local.delete(req.id);
+        return unreachable(err);
+      }
+      if (isRedisReply(err)) return this.#settleRefused(waiter, err);
+      this.#markUncertain(waiter);
+      return undefined;
+    }
+    const [kind, message, emptyAt] = reply;
+    if (kind === 'group' && message !== undefined) {
+      this.#prune(req.params.event, emptyAt);
+      this.#deliver(message);
+    } else if (kind === 'pending') {
+      if (this.#local.get(req.id) === waiter && waiter.state === 'sent') waiter.state = 'pending';
+      // Announced after the record exists, so a sweep that saw the event empty cannot drop it unseen.
+      if (message === 'first') await this.#touch(req.params.event);
+    } else if (kind === 'late') {
+      if (this.#local.get(req.id) === waiter) this.#markUncertain(waiter);
+    } else if (this.#local.get(req.id) === waiter) {
+      // A tombstone: withdrawn or read before, so certainly in no group now.
+      this.#local.delete(req.id);
+      return unreachable(new Error(`offer answered ${kind}`));
+    }
+    return undefined;
+  }
+
+  /** Redis answered the offer with an error: withdraw it to be certain where it stands. */
+  async #settleRefused(waiter: LocalWaiter, cause: unknown): Promise<NetsyncError | undefined> {
+    const id = waiter.req.id;
+    const event = waiter.req.params.event;
+    let reply: [string, string?];
+    try {
+      reply = (await this.#run(WITHDRAW, [recordsKey(this.#prefix, event)], [id, String(TOMBSTONE_TTL_MS)])) as [string, string?];
+    } catch {
+      if (this.#local.get(id) === waiter) this.#markUncertain(waiter);
+      return undefined;
+    }
+    if (reply[0] === 'group' && reply[1] !== undefined) {
+      this.#deliver(reply[1]);
+      return undefined;
+    }
+    if (this.#local.get(id) !== waiter) return undefined;
+    this.#local.delete(id);
+    return errors.storeUnavailable('Redis refused the request', cause);
+  }
+
+  #markUncertain(waiter: LocalWaiter): void {
+    waiter.state = 'uncertain';
+    this.#uncertain.add(waiter.req.id);
+  }
+
+  /** Withdraw in Redis; a withdrawal without an answer is retried until one comes. */
+  async #withdrawRemote(id: string, event: string): Promise<boolean> {
+    let reply: [string, string?];
+    try {
+      reply = (await this.#run(WITHDRAW, [recordsKey(this.#prefix, event)], [id, String(TOMBSTONE_TTL_MS)])) as [string, string?];
+    } catch (err) {
+      if (!this.#closed) this.#withdrawing.set(id, event);
+      throw unreachable(err);
+    }
+    this.#withdrawing.delete(id);
+    if (reply[0] === 'removed') this.#prune(event, reply[1]);
+    if (reply[0] !== 'group') return true;
+    this.#consume(event, [id]);
+    return false;
+  }
+
+  /** The offer's options, one JSON argument (class data encoded once per class). */
+  #offerOptions(req: PendingRequest, instance: Instance): string {
+    let data = this.#classes.get(req.classKey);
+    if (data === undefined) {
+      if (this.#classes.size >= CLASS_CACHE_LIMIT) this.#classes.clear();
+      data = { c: classId(req.classKey), f: familyId(req), cls: encodeClass(req), fam: encodeFamily(req) };
+      this.#classes.set(req.classKey, data);
+    }
+    return JSON.stringify({
+      id: req.id,
+      owner: instance.id,
+      c: data.c,
+      f: data.f,
+      m: req.params.mates,
+      cls: data.cls,
+      fam: data.fam,
+      ev: JSON.stringify(req.params.event),
+      ch: this.#channelPrefix,
+      ttl: this.#resultTtlMs,
+      dl: instance.liveness.time + (Date.now() - instance.readAt) + OFFER_DELAY_LIMIT_MS,
+      budget: GROUP_SEARCH_BUDGET,
+      live: livenessJson(instance.liveness, this.#leaseMs),
+      done: this.#takeConsumable(req.params.event),
+      tomb: TOMBSTONE_TTL_MS,
+    });
   }
 
   /** The current registration, making one (fresh id, subscribed channel) when there is none. */
@@ -267,116 +451,259 @@ export class RedisStore implements MatcherStore {
   }
 
   async #makeInstance(): Promise<Instance> {
+    const abandoned = this.#abandoned.splice(0);
     try {
-      await withTimeout(this.#subscriberReady, this.#timeoutMs);
+      await withTimeout(Promise.all([this.#subscriberReady, this.#controlReady]), this.#timeoutMs);
       if (!this.#subscriber.isReady) await readyWithin(this.#subscriber, this.#timeoutMs);
-      const abandoned = this.#abandoned.splice(0);
+      if (!this.#control.isReady) await readyWithin(this.#control, this.#timeoutMs);
       const suffix = randomBytes(6).toString('base64url');
       const readAt = Date.now();
-      const [id, time, live] = (await this.#run(REGISTRY, [registryKey(this.#prefix)], [
-        'register', suffix, String(this.#leaseMs), ...abandoned,
-      ])) as [string, string, string[]];
+      const [id, time, entries] = (await withTimeout(
+        this.#registry(['register', suffix, String(this.#leaseMs), ...abandoned]),
+        this.#timeoutMs,
+      )) as [string, string, string[]];
       const channel = instanceChannel(this.#prefix, id);
       await withTimeout(this.#subscriber.subscribe(channel, this.#onMessage), this.#timeoutMs);
-      await this.#run(LEASE, [leaseKey(this.#prefix, id)], [String(this.#leaseMs)]);
-      const instance: Instance = { id, channel, liveness: { time: Number(time), live }, readAt };
       if (this.#closed) {
-        await this.#run(REGISTRY, [registryKey(this.#prefix)], ['leave', id]).catch(() => undefined);
+        await this.#registry(['leave', id]).catch(() => undefined);
         throw errors.shuttingDown();
       }
+      const instance: Instance = { id, channel, liveness: livenessOf(time, entries), readAt };
       this.#instance = instance;
+      // Waiters of an abandoned id move to this one (those still pending keep their place).
+      if (this.#local.size > 0) void this.#resend(instance, [...this.#local.values()]).then(() => this.#dropStaleChannels());
+      else this.#dropStaleChannels();
       return instance;
     } catch (err) {
+      this.#abandoned.unshift(...abandoned);
       if (this.#closed) throw errors.shuttingDown();
-      throw errors.storeUnavailable(`cannot register with Redis: ${messageOf(err)}`, err);
+      throw unreachable(err);
     }
   }
 
-  /** Renew the lease and the liveness snapshot; a lapsed lease or a failure loses the local waiters. */
-  async #refresh(): Promise<void> {
-    const instance = this.#instance;
-    if (instance === undefined || this.#refreshing || this.#closed) return;
-    this.#refreshing = true;
-    try {
-      const readAt = Date.now();
-      const reply = (await this.#run(REGISTRY, [registryKey(this.#prefix)], [
-        'refresh', instance.id, String(this.#leaseMs),
-      ])) as [string, string?, string[]?];
-      if (reply[0] === 'lapsed') {
-        this.#lose(errors.storeUnavailable('this instance\'s lease in Redis lapsed'));
-        return;
-      }
-      instance.liveness = { time: Number(reply[1]), live: reply[2] ?? [] };
-      instance.readAt = readAt;
-      await this.#run(LEASE, [leaseKey(this.#prefix, instance.id)], [String(this.#leaseMs)]);
-    } catch (err) {
-      if (this.#instance === instance) this.#lose(errors.storeUnavailable(`cannot renew the lease: ${messageOf(err)}`, err));
-    } finally {
-      this.#refreshing = false;
-    }
-  }
-
-  /** Offers Redis runs later than this (its own clock) are refused, so a delayed command never leaves a ghost. */
-  #serverDeadline(instance: Instance): number {
-    return instance.liveness.time + (Date.now() - instance.readAt) + this.#timeoutMs;
-  }
-
-  /** Announce `event` to the /stats index (at most every EVENT_TOUCH_MS per process). */
-  #touch(event: string): Promise<unknown> {
-    const now = Date.now();
-    const last = this.#touched.get(event);
-    if (last !== undefined && now - last < EVENT_TOUCH_MS) return Promise.resolve();
-    this.#touched.set(event, now);
-    if (this.#touched.size > 10_000) this.#touched.clear();
-    return this.#run(EVENTS, [eventsKey(this.#prefix)], ['touch', event]);
-  }
-
-  #run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    if (!this.#client.isReady) return Promise.reject(new Error('not connected to Redis'));
-    return runScript(this.#client, script, keys, args, this.#timeoutMs);
+  #dropStaleChannels(): void {
+    for (const channel of this.#staleChannels.splice(0)) this.#subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
   /**
-   * The error for a failed command. A failure without an answer may leave the command to run later, so
-   * (unless `lose` is false) the local waiters are reported lost and the instance id is abandoned.
+   * Re-offer waiters (idempotent): reports groups formed meanwhile, confirms pending ones, enters the rest.
+   * In batches, so new requests are not queued behind thousands of re-offers after an outage.
    */
-  #failed(err: unknown, what: string, lose = true): NetsyncError {
-    const error = errors.storeUnavailable(`Redis ${what} failed: ${messageOf(err)}`, err);
-    if (lose && !isRedisReply(err)) this.#lose(error);
-    return error;
-  }
-
-  /** Report every local waiter lost and abandon the instance id (its lease lapses; the next offer re-registers). */
-  #lose(error: NetsyncError): void {
-    const instance = this.#instance;
-    if (instance !== undefined) {
-      this.#instance = undefined;
-      this.#abandoned.push(instance.id);
-      this.#subscriber.unsubscribe(instance.channel).catch(() => undefined);
+  async #resend(instance: Instance, waiters: readonly LocalWaiter[]): Promise<void> {
+    const lost: string[] = [];
+    let error: NetsyncError | undefined;
+    for (let i = 0; i < waiters.length && !this.#closed; i += RESEND_BATCH) {
+      await Promise.all(waiters.slice(i, i + RESEND_BATCH).map(async (waiter) => {
+        if (this.#local.get(waiter.req.id) !== waiter) return;
+        this.#uncertain.delete(waiter.req.id);
+        const failure = await this.#send(waiter, instance, false);
+        if (failure !== undefined) {
+          lost.push(waiter.req.id);
+          error ??= failure;
+        }
+      }));
     }
-    if (this.#local.size === 0) return;
-    const ids = [...this.#local.keys()];
-    this.#local.clear();
-    for (const listener of this.#lostListeners) listener(ids, error);
+    if (error !== undefined) for (const listener of this.#lostListeners) listener(lost, error);
   }
 
-  /** Report a group once, if it has members waiting here. */
+  /**
+   * Every leaseMs/3 (and on `ready`): renew the lease (registering anew if it lapsed), then retry what got no
+   * answer, and sweep a few events. Never fails a waiter: an unanswered renewal only waits for the next.
+   */
+  async #tick(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#ticking) {
+      this.#tickAgain = true;
+      return;
+    }
+    this.#ticking = true;
+    try {
+      do {
+        this.#tickAgain = false;
+        await this.#renewAndRepair();
+      } while (this.#tickAgain && !this.#closed);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #renewAndRepair(): Promise<void> {
+    if (!this.#control.isReady) return;
+    let instance = this.#instance;
+    try {
+      if (instance === undefined) {
+        if (this.#local.size === 0 && this.#withdrawing.size === 0) return;
+        instance = await this.#register();
+      } else {
+        const readAt = Date.now();
+        const reply = (await withTimeout(
+          this.#registry(['refresh', instance.id, String(this.#leaseMs)]),
+          this.#timeoutMs,
+        )) as [string, string?, string[]?];
+        if (this.#closed || this.#instance !== instance) return;
+        if (reply[0] === 'lapsed') {
+          this.#instance = undefined;
+          this.#abandoned.push(instance.id);
+          this.#staleChannels.push(instance.channel);
+          instance = await this.#register();
+        } else {
+          instance.liveness = livenessOf(reply[1] ?? '0', reply[2] ?? []);
+          instance.readAt = readAt;
+        }
+      }
+    } catch {
+      // Unanswered or refused: the next tick tries again; waiters stay as they are.
+      return;
+    }
+    // Not awaited: renewals go on while the offers' connection works through a backlog.
+    if (!this.#repairing && this.#client.isReady) {
+      this.#repairing = true;
+      void this.#repair(instance).finally(() => {
+        this.#repairing = false;
+      });
+    }
+  }
+
+  /** Retry what got no answer (withdrawals, offers, index announcements), then sweep a few events. */
+  async #repair(instance: Instance): Promise<void> {
+    try {
+      await Promise.all([...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event).catch(() => false)));
+      const uncertain = [...this.#uncertain].map((id) => this.#local.get(id)).filter((w): w is LocalWaiter => w !== undefined);
+      if (uncertain.length > 0) await this.#resend(instance, uncertain);
+      for (const event of this.#retouch) {
+        this.#retouch.delete(event);
+        await this.#touch(event);
+      }
+      await this.#sweep(instance);
+    } catch {
+      // The next renewal starts the repair again.
+    }
+  }
+
+  /**
+   * Purge dead owners' records from a few events (a cursor over the events index, bounded work per tick) and
+   * drop events left empty from the index, unless an offer touched them meanwhile.
+   */
+  async #sweep(instance: Instance): Promise<void> {
+    const [cursor, flat] = (await this.#run(EVENTS, [eventsKey(this.#prefix)], [
+      'page', this.#sweepCursor, String(SWEEP_EVENTS_PER_TICK),
+    ])) as [string, string[]];
+    this.#sweepCursor = cursor;
+    const live = JSON.stringify(livenessJson(instance.liveness, this.#leaseMs));
+    let budget = SWEEP_RECORDS_PER_TICK;
+    for (let i = 0; i + 1 < flat.length && budget > 0; i += 2) {
+      const event = flat[i] as string;
+      const [purged, emptyAt] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [live, String(budget)])) as [number, string?];
+      budget -= purged;
+      if (emptyAt !== undefined) this.#prune(event, emptyAt);
+    }
+  }
+
+  /** Drop an event found empty at `emptyAt` (server µs) from the index, unless an offer announced it since. */
+  #prune(event: string, emptyAt: string | undefined): void {
+    if (emptyAt === undefined) return;
+    this.#pruning.set(event, emptyAt);
+    this.#flushIndexSoon().catch(() => undefined);
+  }
+
+  /**
+   * Announce `event` to the index after the offer that made it non-empty (so a sweep that saw it empty cannot
+   * drop it unseen). Resolves once written; a failure is retried at the next renewal.
+   */
+  async #touch(event: string): Promise<void> {
+    this.#touching.add(event);
+    try {
+      await this.#flushIndexSoon();
+    } catch {
+      this.#retouch.add(event);
+    }
+  }
+
+  /** Index updates made in one turn of the event loop go to Redis as one command. */
+  #flushIndexSoon(): Promise<void> {
+    this.#indexFlush ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.#indexFlush = undefined;
+        const touching = [...this.#touching];
+        const pruning = [...this.#pruning].flat();
+        this.#touching.clear();
+        this.#pruning.clear();
+        this.#run(EVENTS, [eventsKey(this.#prefix)], ['update', String(touching.length), ...touching, ...pruning])
+          .then(() => resolve(), reject);
+      });
+    });
+    return this.#indexFlush;
+  }
+
+  /** Every event in the index, read in pages. */
+  async #eventNames(): Promise<Set<string>> {
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = (await this.#run(EVENTS, [eventsKey(this.#prefix)], ['page', cursor, String(LIST_PAGE)])) as [string, string[]];
+      for (let i = 0; i < flat.length; i += 2) names.add(flat[i] as string);
+      cursor = next;
+    } while (cursor !== '0');
+    return names;
+  }
+
+  /** A registry operation, on the control connection (not tracked as in flight: it says nothing of the offers' connection). */
+  async #registry(args: string[]): Promise<unknown> {
+    // Right after construction the connection may still be coming up; later, not ready means not connected.
+    if (!this.#control.isReady) await withTimeout(this.#controlReady, this.#timeoutMs);
+    if (!this.#control.isReady) throw new NotSentError('not connected to Redis');
+    return runScript(this.#control, REGISTRY, [registryKey(this.#prefix)], args);
+  }
+
+  /** Run a script, tracked as in flight; rejects with NotSentError at once when the client is not connected. */
+  #run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    if (!this.#client.isReady) return Promise.reject(new NotSentError('not connected to Redis'));
+    const token = this.#nextToken++;
+    this.#inFlight.set(token, Date.now());
+    return runScript(this.#client, script, keys, args).finally(() => {
+      this.#inFlight.delete(token);
+      this.#answeredAt = Date.now();
+    });
+  }
+
+  /** Report a group once, if it has members waiting here, and mark their results read. */
   #deliver(message: string): void {
     const group = decodeGroup(message);
-    let ours = false;
+    const ours: string[] = [];
     for (const { id } of group.members) {
-      if (this.#local.delete(id)) ours = true;
+      if (this.#local.delete(id)) {
+        this.#uncertain.delete(id);
+        ours.push(id);
+      }
     }
-    if (!ours) return;
+    if (ours.length === 0) return;
+    this.#consume(group.event, ours);
     for (const listener of this.#matchListeners) listener(group);
   }
 
-  /** After a pub/sub gap, read the stored results of the waiters still here. */
-  async #recover(): Promise<void> {
-    await Promise.all([...this.#local].map(async ([id, event]) => {
-      const message = await this.#run(RESULT, [resultKey(this.#prefix, event, id)], []);
-      if (typeof message === 'string') this.#deliver(message);
-    })).catch(() => undefined);
+  /**
+   * Results read by their owner become tombstones (their TTL is the fallback if this fails). Deferred: the
+   * next offer to the same event carries them (a busy event costs no extra command), else a timer sends them.
+   */
+  #consume(event: string, ids: readonly string[]): void {
+    const queued = this.#consumable.get(event);
+    if (queued === undefined) this.#consumable.set(event, [...ids]);
+    else queued.push(...ids);
+    this.#consumeTimer ??= setTimeout(() => {
+      this.#consumeTimer = undefined;
+      for (const [queuedEvent, queuedIds] of this.#consumable) {
+        const keys = queuedIds.map((id) => resultKey(this.#prefix, queuedEvent, id));
+        this.#run(CONSUME, keys, [String(TOMBSTONE_TTL_MS)]).catch(() => undefined);
+      }
+      this.#consumable.clear();
+    }, CONSUME_DELAY_MS).unref();
+  }
+
+  /** Takes the results of `event` waiting to be marked read, for an offer to carry. */
+  #takeConsumable(event: string): string[] | undefined {
+    const ids = this.#consumable.get(event);
+    if (ids !== undefined) this.#consumable.delete(event);
+    return ids;
   }
 
   readonly #onMessage = (message: string): void => {
@@ -387,37 +714,40 @@ export class RedisStore implements MatcherStore {
     }
   };
 
-  readonly #onClientError = (error?: unknown): void => {
-    this.#lose(errors.storeUnavailable(`lost the connection to Redis: ${messageOf(error)}`, error));
+  readonly #onClientError = (): void => {
+    // The client reconnects by itself; commands that got no answer left their waiters uncertain (see #send).
+  };
+
+  readonly #onClientReady = (): void => {
+    void this.#tick();
   };
 
   readonly #onSubscriberError = (): void => {
-    // The subscriber reconnects by itself; missed groups are read back on `ready` (#recover).
+    // The subscriber reconnects by itself; groups published meanwhile are read back on `ready`.
   };
 
   readonly #onSubscriberReady = (): void => {
-    if (this.#subscriberWasReady) void this.#recover();
+    if (this.#subscriberWasReady) {
+      const instance = this.#instance;
+      if (instance !== undefined) void this.#resend(instance, [...this.#local.values()].filter((w) => w.state === 'pending'));
+    }
     this.#subscriberWasReady = true;
   };
 }
 
-/** The liveness snapshot as script arguments: time, count, ids. */
-function livenessArgs(liveness: Liveness): string[] {
-  return [String(liveness.time), String(liveness.live.length), ...liveness.live];
+/** The one client-facing error for an unreachable Redis; the detail stays in `cause` for server-side logs. */
+function unreachable(cause: unknown): NetsyncError {
+  return errors.storeUnavailable('Redis cannot be reached; retry shortly', cause);
 }
 
-/** The script's rule, for /stats: listed, or registered after the snapshot. */
-function isLive(liveness: Liveness, owner: string): boolean {
-  if (liveness.live.includes(owner)) return true;
-  const dash = owner.indexOf('-');
-  return dash > 0 && parseInt(owner.slice(0, dash), 36) >= liveness.time;
-}
-
-/** An error answered by Redis itself (the command ran, or was refused, but the connection is fine). */
-function isRedisReply(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof CommandTimeoutError) return false;
-  const kind = err.constructor.name;
-  return kind === 'ErrorReply' || kind === 'ReplyError' || kind === 'SimpleError' || kind === 'BlobError';
+/** Close a connection the store made; one that never came up (Redis away since start) is still retrying: destroy it. */
+async function closeOwn(connection: RedisClientLike, connected: Promise<void>, timeoutMs: number): Promise<void> {
+  try {
+    await withTimeout(connected, timeoutMs);
+    await withTimeout(connection.close(), timeoutMs);
+  } catch {
+    connection.destroy();
+  }
 }
 
 /** Resolves on the client's next `ready`, rejects after `ms`; leaves no listener or timer behind either way. */
@@ -434,8 +764,4 @@ function readyWithin(client: RedisClientLike, ms: number): Promise<void> {
     }, ms);
     client.on('ready', onReady);
   });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 // Redis for tests: run a suite only when Redis answers (or fail loudly in CI), connected clients, and a fresh key prefix per use.
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
+import { recordsKey, registryKey } from '../../lib/stores/redis/keys';
 
 /** The Redis the shared suites use (never stopped by a test). */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -14,7 +15,16 @@ export function newClient(url = REDIS_URL): TestClient {
 }
 
 function makeClient(url: string) {
-  return createClient({ url, disableOfflineQueue: true });
+  // Reconnect attempts at most 300 ms apart, so a test sees recovery soon after Redis is back.
+  return createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 300) } });
+}
+
+/**
+ * Resolves on the client's next `ready`. Unlike `events.once`, an `error` emitted first (a reconnecting
+ * client reports each failed attempt) does not reject it.
+ */
+export function nextReady(client: TestClient): Promise<void> {
+  return new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
 /** A node-redis client as the tests make it. */
@@ -91,4 +101,41 @@ export class RedisClients {
       if (client.isOpen) await client.close().catch(() => client.destroy());
     }
   }
+}
+
+/** The owner (instance id) of each pending record of `event`, as stored in Redis. */
+export async function recordOwners(admin: TestClient, prefix: string, event: string): Promise<string[]> {
+  const records = await admin.hVals(recordsKey(prefix, event));
+  return records.map((raw) => raw.slice(0, raw.indexOf('\n')));
+}
+
+/** Whether instance `id`'s lease has run out by Redis's clock (or it left the registry). */
+export async function leaseLapsed(admin: TestClient, prefix: string, id: string): Promise<boolean> {
+  const [expiry, [seconds, micros]] = await Promise.all([admin.zScore(registryKey(prefix), id), admin.time() as unknown as Promise<[string, string]>]);
+  return expiry === null || expiry < Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * `client` as a store would receive it, plus `crash()`, which destroys it and every connection the store made
+ * from it (as a crashed process loses them all), without the store's close() running.
+ */
+export function crashable(client: TestClient): { client: TestClient; crash: () => void } {
+  const copies: TestClient[] = [];
+  const observed = new Proxy(client, {
+    get(target, property) {
+      if (property === 'duplicate') {
+        return () => {
+          const copy = target.duplicate();
+          copies.push(copy);
+          return copy;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const crash = (): void => {
+    for (const c of [client, ...copies]) if (c.isOpen) c.destroy();
+  };
+  return { client: observed, crash };
 }

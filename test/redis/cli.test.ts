@@ -1,9 +1,9 @@
 // Two standalone servers (`netsync --redis`) on one Redis: a pair across them, and a killed server's waiter never matched after its lease.
 import { randomBytes } from 'node:crypto';
-import { eventBase, leaseKey, registryKey } from '../../lib/stores/redis/keys';
+import { eventBase, eventsKey, registryKey } from '../../lib/stores/redis/keys';
 import { serveCli, type CliChild } from '../cli/child';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
-import { describeRedis, RedisClients, REDIS_URL, type TestClient } from '../helpers/redis';
+import { describeRedis, leaseLapsed, recordOwners, RedisClients, REDIS_URL, type TestClient } from '../helpers/redis';
 
 /** The CLI uses the default prefix; unique event names keep this suite apart from any other user of it. */
 const PREFIX = 'netsync:';
@@ -37,7 +37,7 @@ describeRedis('netsync CLI processes sharing Redis', () => {
     for (const event of ['pair', 'dead', 'probe'].map((e) => `${e}-${tag}`)) {
       const keys = await admin.keys(`${eventBase(PREFIX, event)}*`);
       if (keys.length > 0) await admin.unlink(keys);
-      await admin.zRem(`${PREFIX}events`, event);
+      await admin.zRem(eventsKey(PREFIX), event);
     }
     await redis.cleanup();
   });
@@ -50,8 +50,7 @@ describeRedis('netsync CLI processes sharing Redis', () => {
 
   /** The instance ids owning the pending requests of `event`. */
   async function owners(event: string): Promise<string[]> {
-    const records = await admin.hVals(`${eventBase(PREFIX, event)}reqs`);
-    return records.map((raw) => raw.slice(0, raw.indexOf('\n')));
+    return recordOwners(admin, PREFIX, event);
   }
 
   async function ownerOfOnly(event: string): Promise<string> {
@@ -90,7 +89,7 @@ describeRedis('netsync CLI processes sharing Redis', () => {
     expect(await owners(dead)).toEqual([deadId]);
     // The lease runs out (the CLI uses the default lease); then the survivor renews its own lease, which
     // also refreshes its view of who is alive.
-    await until(async () => (await admin.exists(leaseKey(PREFIX, deadId))) === 0, 'the killed server\'s lease to expire');
+    await until(() => leaseLapsed(admin, PREFIX, deadId), 'the killed server\'s lease to expire');
     const renewedBefore = Number(await admin.zScore(registryKey(PREFIX), survivorId));
     await until(async () => Number(await admin.zScore(registryKey(PREFIX), survivorId)) > renewedBefore, 'the survivor to renew');
 

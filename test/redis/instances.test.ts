@@ -2,6 +2,7 @@
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
+import { SCHEMA } from '../../lib/stores/redis/keys';
 import type { Group, MatcherStore, MatchListener, LostListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
@@ -162,8 +163,9 @@ describeRedis('RedisStore across instances', () => {
     for await (const page of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...page);
     const tags = new Set<string>();
     for (const key of keys) {
-      const rest = key.slice(prefix.length);
-      if (rest === 'instances' || rest === 'events' || rest.startsWith('lease:')) continue;
+      expect(key.startsWith(`${prefix}${SCHEMA}:`)).toBe(true);
+      const rest = key.slice(`${prefix}${SCHEMA}:`.length);
+      if (rest === 'instances' || rest === 'events') continue;
       const tag = /^\{([A-Za-z0-9_-]*)\}:/.exec(rest);
       expect([key, tag !== null]).toEqual([key, true]);
       tags.add(Buffer.from(tag![1]!, 'base64url').toString('utf8'));

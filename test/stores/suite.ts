@@ -158,6 +158,26 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(await h.pendingIds()).toEqual([]);
     });
 
+    it('meets the oldest acceptable waiter of a lobby, past waiters a selector rules out', async () => {
+      const h = await harness();
+      // Distinct players wait for a game maker; they never accept one another.
+      const players = Array.from({ length: 30 }, (_, i) => h.send({
+        event: 'lobby', actor: `p${i}`, labels: { role: 'w', level: String(i % 3) }, selector: 'role=m',
+      }));
+      const late = h.send({ event: 'lobby', actor: 'late', labels: { role: 'w', level: '2' }, selector: 'role=m' });
+      expect(await h.pendingIds()).toHaveLength(31);
+      const picks: string[] = [];
+      for (const selector of ['role=w,level=2', 'role=w,level in (0,1)', 'role=w', 'level=1']) {
+        const maker = h.send({ event: 'lobby', actor: 'gm', labels: { role: 'm' }, selector });
+        picks.push((await matched(maker)).members.map((m) => m.actor).join('+'));
+      }
+      expect(picks).toEqual(['p2+gm', 'p0+gm', 'p1+gm', 'p4+gm']);
+      // A maker the players do not accept waits with them.
+      const stranger = h.send({ event: 'lobby', actor: 'gx', labels: { role: 'x' }, selector: 'role=w' });
+      const expected = [...players.filter((_, i) => ![0, 1, 2, 4].includes(i)).map((p) => p.id), late.id, stranger.id];
+      expect(await h.pendingIds()).toEqual(expected.sort());
+    });
+
     it('takes the oldest clique for groups', async () => {
       const h = await harness();
       // Everyone wants a group of distinct teams.
