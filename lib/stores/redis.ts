@@ -410,7 +410,10 @@ export class RedisStore implements MatcherStore {
     this.#withdrawing.delete(id);
     if (reply[0] === 'removed') this.#prune(event, reply[1]);
     if (reply[0] !== 'group') return true;
-    this.#consume(event, [id]);
+    // A group took it first. The hub is told before "false", so a caller still waiting (a timeout, a
+    // shutdown) gets that group, as its mates do, rather than an error.
+    if (reply[1] === undefined || reply[1] === '') this.#consume(event, [id]);
+    else this.#deliver(reply[1], id);
     return false;
   }
 
@@ -666,12 +669,15 @@ export class RedisStore implements MatcherStore {
     });
   }
 
-  /** Report a group once, if it has members waiting here, and mark their results read. */
-  #deliver(message: string): void {
+  /**
+   * Report a group once, if it has members waiting here, and mark their results read. `withdrawn` is a member
+   * already taken off the local list by a withdrawal that found the group: it still counts as ours.
+   */
+  #deliver(message: string, withdrawn?: string): void {
     const group = decodeGroup(message);
     const ours: string[] = [];
     for (const { id } of group.members) {
-      if (this.#local.delete(id)) {
+      if (this.#local.delete(id) || id === withdrawn) {
         this.#uncertain.delete(id);
         ours.push(id);
       }

@@ -29,6 +29,46 @@ async function until(test: () => Promise<boolean>, what: string, limitMs = 15_00
 
 const owners = recordOwners;
 
+/**
+ * A client whose pub/sub copy holds messages back on demand: a real Redis with a slow delivery path, so a
+ * group can be formed in Redis while an instance has not heard of it yet.
+ */
+function slowPubSub(client: TestClient): { client: TestClient; hold: () => void; held: () => number; release: () => void } {
+  let queue: (() => void)[] | undefined;
+  const wrap = (copy: TestClient): TestClient => new Proxy(copy, {
+    get(target, property) {
+      if (property === 'subscribe') {
+        return (channel: string, listener: (message: string, channel: string) => void) =>
+          target.subscribe(channel, (message: string, from: string) => {
+            if (queue === undefined) listener(message, from);
+            else queue.push(() => listener(message, from));
+          });
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const observed = new Proxy(client, {
+    get(target, property) {
+      if (property === 'duplicate') return () => wrap(target.duplicate());
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    client: observed,
+    hold: () => {
+      queue ??= [];
+    },
+    held: () => queue?.length ?? 0,
+    release: () => {
+      const pending = queue ?? [];
+      queue = undefined;
+      for (const deliver of pending) deliver();
+    },
+  };
+}
+
 describeRedis('RedisStore failures', () => {
   const redis = new RedisClients();
   let admin: TestClient;
@@ -59,6 +99,25 @@ describeRedis('RedisStore failures', () => {
     const m = await b.send({ event: 'e', actor: 'B' });
     expect(m.members.map((x) => x.actor)).toEqual(['A', 'B']);
     expect(await waiting).toEqual({ ok: true, match: m });
+  });
+
+  it('gives a caller whose timeout fires while its group is on its way that group, never an error its mate does not see', async () => {
+    const prefix = redis.prefix();
+    const slow = slowPubSub(await redis.client());
+    const a = hubOn(slow.client, prefix);
+    const b = hubOn(await redis.client(), prefix);
+    const first = settle(a.send({ event: 'e', actor: 'A' }, { timeoutMs: 3000 }));
+    await a.stats();
+    // The group forms while A's instance hears nothing of it: its pub/sub message is held back.
+    slow.hold();
+    const second = await settle(b.send({ event: 'e', actor: 'B' }, { timeoutMs: 10_000 }));
+    expect(codeOf(second)).toBe('matched');
+    // A's timer fires next; its withdrawal finds the group and A gets it, as B did.
+    const outcome = await first;
+    expect(codeOf(outcome)).toBe('matched');
+    expect(outcome.ok && second.ok && outcome.match).toEqual(second.ok && second.match);
+    expect(slow.held()).toBeGreaterThan(0);
+    slow.release();
   });
 
   it('never matches the waiters of an instance whose lease lapsed; a newcomer waits instead', async () => {
