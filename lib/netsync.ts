@@ -189,7 +189,7 @@ export function reportRejected(hub: Netsync, error: unknown): void {
 }
 
 /**
- * The rendezvous hub (DESIGN §2, §5): `send` waits for mates through a store; every member of a group
+ * The rendezvous hub (ARCHITECTURE.md): `send` waits for mates through a store; every member of a group
  * gets the same `Match`. Several routers, or a router and code, may share one hub.
  */
 export class Netsync extends EventEmitter<NetsyncEvents> {

@@ -80,7 +80,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * An optional field as the rules read it: the empty string counts as not given (DESIGN §2), as in the Go
+ * An optional field as the rules read it: the empty string counts as not given (README, HTTP API reference), as in the Go
  * original and as HTML forms send an untouched input, so `selector=` is the default selector and `mates=` is 1.
  * Every optional field goes through here, the HTTP controls (`timeout`, `input`, `output`) too; only the
  * payload, which is data, and the required event and actor do not.
@@ -148,7 +148,7 @@ function define(target: Record<string, string>, key: string, value: string): voi
   else target[key] = value;
 }
 
-/** An explicit `actor` label may only repeat the actor (DESIGN §2). */
+/** An explicit `actor` label may only repeat the actor (README, HTTP API reference). */
 function checkActorLabel(label: unknown, actor: string): void {
   if (label !== undefined && label !== actor) {
     throw errors.badRequest(`the actor label ${describe(label)} differs from actor ${JSON.stringify(actor)}`);

@@ -1,4 +1,4 @@
-// The Express router factory: `GET|POST /event` and `GET /stats` wherever the host mounts it (DESIGN §4).
+// The Express router factory: `GET|POST /event` and `GET /stats` wherever the host mounts it (README, HTTP API reference).
 import bodyParser from 'body-parser';
 import { verifyUtf8 } from './http/charset';
 import { Router } from 'express';
@@ -9,7 +9,7 @@ import { attachLogger, type LogOption } from './log';
 import type { Netsync } from './netsync';
 import type { MatcherStore } from './stores/types';
 
-/** Options of the router factory (DESIGN §4). */
+/** Options of the router factory (README, HTTP API reference). */
 export interface NetsyncRouterOptions {
   /** Where pending requests live when the router makes its own hub. Default: a new MemoryStore. */
   store?: MatcherStore;

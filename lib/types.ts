@@ -7,7 +7,7 @@ export type { Labels } from './selector/types';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * What a caller asks for (DESIGN §2). Checked at run time by `normalizeParams`, so the HTTP layer may pass
+ * What a caller asks for (README, HTTP API reference). Checked at run time by `normalizeParams`, so the HTTP layer may pass
  * fields as it decoded them (`mates: '2'`, `labels: 'k=v,k2=v2'`, `labels: { level: 3 }`).
  */
 export interface SendParams {

@@ -1,4 +1,4 @@
-// What the soak sent and got back, and the checks of DESIGN §3 over every group the server answered with.
+// What the soak sent and got back, and the checks of the matching rules (ARCHITECTURE.md) over every group the server answered with.
 import type { Answer } from './client';
 
 /** One requirement of the selectors the soak sends: `key=value` or `key!=value`. */

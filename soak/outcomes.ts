@@ -2,7 +2,7 @@
 import type { Answer } from './client';
 import type { Violations } from './ledger';
 
-/** The 503 codes DESIGN §4 documents; which of them a scenario may see depends on what it does to the server. */
+/** The 503 codes the README documents; which of them a scenario may see depends on what it does to the server. */
 export type Documented503 = 'overloaded' | 'shutting_down' | 'store_unavailable';
 
 /** Answers of one scenario, counted. */

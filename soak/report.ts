@@ -144,7 +144,7 @@ export function renderMarkdown(run: SoakRun): string {
     'A bounded soak of the standalone netsync server: `npm run soak` builds the package, starts the CLI',
     '(`netsync 127.0.0.1:0 --log off`, with `--redis` against a private `redis-server` it starts on a free port)',
     'and drives it over loopback from its own process, one fresh connection per request. It checks every answer',
-    'against the matching rules (DESIGN §3), writes this file and exits non-zero when a target is missed.',
+    'against the matching rules (ARCHITECTURE.md, matching rules), writes this file and exits non-zero when a target is missed.',
     '`npm run soak -- --quick` is the same in small (under a minute); `--cli PATH` drives another build;',
     '`--only matching,storm,malformed,sigterm,redis` runs some parts and reports to a scratch file instead.',
     '',

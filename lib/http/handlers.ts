@@ -58,7 +58,7 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
       writeError(res, error, outputForError(req));
       return;
     }
-    // A client gone before its request was read never waits (DESIGN §3 rule 5).
+    // A client gone before its request was read never waits (ARCHITECTURE.md, matching rules).
     if (res.destroyed || req.socket.destroyed) return;
     const exchange = new Exchange(res, request.output, serializer);
     // normalizeParams (inside the hub) checks the decoded fields; SendParams documents that they may still be raw.
@@ -103,7 +103,7 @@ const CLIENT_GONE = errors.internal();
 
 /**
  * One /event request while it waits: the sink of its send, and what withdraws it when the client goes
- * away (DESIGN §3 rule 5). One object and one listener per request, no promise chain.
+ * away (ARCHITECTURE.md, matching rules). One object and one listener per request, no promise chain.
  */
 class Exchange implements SendSink {
   #pending: PendingSend | undefined;

@@ -90,7 +90,7 @@ function readTimeout(fields: Fields, maxWaitMs: number | undefined): number | un
   return maxWaitMs === undefined ? ms : Math.min(ms, maxWaitMs);
 }
 
-/** The format an `input` or `output` control names; undefined when it is not given (or empty, DESIGN §2). */
+/** The format an `input` or `output` control names; undefined when it is not given (or empty: an empty optional field counts as not given). */
 function formatControl(fields: Fields, control: 'input' | 'output'): Format | undefined {
   const value = optionalField(fields, control);
   return value === undefined ? undefined : formatOf(value, control);

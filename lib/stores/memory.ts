@@ -56,7 +56,7 @@ interface Bucket {
 
 /**
  * The default store: embedded, no set-up, for one process. Forms a group the moment a request arrives
- * (DESIGN §3): exact mates, pairwise-compatible members, oldest candidates first, and reports it to
+ * (ARCHITECTURE.md, matching rules): exact mates, pairwise-compatible members, oldest candidates first, and reports it to
  * `onMatch` listeners before `offer` resolves.
  */
 export class MemoryStore implements MatcherStore {

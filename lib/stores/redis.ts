@@ -132,7 +132,7 @@ class NotSentError extends Error {
 }
 
 /**
- * A MatcherStore in Redis for several app instances (DESIGN §5): the same rules as MemoryStore, applied
+ * A MatcherStore in Redis for several app instances (ARCHITECTURE.md, the hub and its stores): the same rules as MemoryStore, applied
  * atomically by one Lua script per offer; groups reach their members' instances over pub/sub and through
  * result keys; records of an instance whose lease lapsed are never matched and are swept.
  */

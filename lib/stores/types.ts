@@ -47,7 +47,7 @@ export type MatchListener = (group: Group) => void;
 export type LostListener = (ids: readonly string[], error: NetsyncError) => void;
 
 /**
- * Where pending requests live and where groups form, atomically (DESIGN §5). The hub never knows which
+ * Where pending requests live and where groups form, atomically (ARCHITECTURE.md, the hub and its stores). The hub never knows which
  * store it drives. A group that includes the offered request may be reported to `onMatch` listeners
  * before `offer` resolves, so the hub registers its waiter first.
  */
@@ -58,7 +58,7 @@ export interface MatcherStore {
    * Withdraw a pending request. Resolves true once it is in the store no more, so no group can take it.
    * Resolves false if a group already took it (or it is unknown): a group with a member of this process
    * must then have reached the `onMatch` listeners before the promise resolves, so that a caller whose
-   * timeout raced its group gets the group and never an error its mates don't see (DESIGN §3 rule 6).
+   * timeout raced its group gets the group and never an error its mates don't see (ARCHITECTURE.md, matching rules).
    */
   withdraw(id: string): Promise<boolean>;
   /** Subscribe to groups with members owned by this process. */

@@ -15,7 +15,7 @@ function errorOf(input: unknown, maxMates = 64): { code: string; message: string
 }
 
 describe('normalizeParams', () => {
-  it('applies the defaults of DESIGN §2', () => {
+  it('applies the documented defaults', () => {
     const { params, selector } = normalize({ event: 'e', actor: 'gameMaker' });
     expect(params).toEqual({
       event: 'e', actor: 'gameMaker', payload: null, mates: 1,
@@ -161,7 +161,7 @@ describe('normalizeParams', () => {
     expect(everyone.selector.matches({ actor: 'a' })).toBe(true);
   });
 
-  describe('an empty optional field counts as not given (DESIGN §2)', () => {
+  describe('an empty optional field counts as not given (README, HTTP API reference)', () => {
     it('"" is the default selector, never yourself', () => {
       const empty = normalize({ event: 'e', actor: 'a', selector: '' });
       expect(empty.params.selector).toBe('actor != a');

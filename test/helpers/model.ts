@@ -1,4 +1,4 @@
-// A brute-force reference of the matching rules (DESIGN §3), written independently of the engine, for model-based tests.
+// A brute-force reference of the matching rules (ARCHITECTURE.md, matching rules), written independently of the engine, for model-based tests.
 
 /** Labels as the model keeps them. */
 export type ModelLabels = Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-// The Go original's HTTP tests replayed with its URL shape, and the empty-means-not-given rule (DESIGN §2) in every input form.
+// The Go original's HTTP tests replayed with its URL shape, and the empty-means-not-given rule in every input form.
 import { once } from 'node:events';
 import request from 'supertest';
 import type { Netsync } from '../../lib/netsync';

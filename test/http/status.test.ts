@@ -1,4 +1,4 @@
-// Every status code of the DESIGN §4 table, and that no error is ever a 200 or a stack trace.
+// Every status code of the README's status table, and that no error is ever a 200 or a stack trace.
 import request from 'supertest';
 import { errors } from '../../lib/errors';
 import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';

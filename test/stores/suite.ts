@@ -1,4 +1,4 @@
-// The contract every MatcherStore must keep (DESIGN §3, §5), driven through a Netsync hub's public API; run once per store.
+// The contract every MatcherStore must keep (ARCHITECTURE.md), driven through a Netsync hub's public API; run once per store.
 import fc from 'fast-check';
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
