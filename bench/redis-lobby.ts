@@ -1,7 +1,7 @@
 // The Redis lobby scenario: 10,000 distinct-actor waiters in one event on a private Redis, next to the same arrivals
 // in an empty event; script times from SLOWLOG, memory from INFO, and the fail-fast and recovery times of an outage.
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { normalizeParams } from '../lib/params';
 import { RedisStore } from '../lib/stores/redis';
 import * as lua from '../lib/stores/redis/lua';

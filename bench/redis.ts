@@ -3,7 +3,7 @@
 import { request, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { Netsync } from '../lib/netsync';
 import { netsync } from '../lib/router';
 import { MemoryStore } from '../lib/stores/memory';

@@ -62,7 +62,7 @@ const STATS_OPTION: Readonly<Record<StatsMode, StatsOption>> = { full: true, red
 
 /** Connect to Redis; a first connection that fails ends start-up instead of retrying forever. */
 async function openRedis(url: string, settings: RedisSettings): Promise<OpenedStore> {
-  const { createClient } = await import('redis');
+  const { createClient } = await import('@redis/client');
   let ready = false;
   const client = createClient({
     url,

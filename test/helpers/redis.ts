@@ -1,6 +1,6 @@
 // Redis for tests: run a suite only when Redis answers (or fail loudly in CI), connected clients, and a fresh key prefix per use.
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { recordsKey, registryKey } from '../../lib/stores/redis/keys';
 
 /** The Redis the shared suites use (never stopped by a test). */
