@@ -43,8 +43,9 @@ describeRedis('RedisStore lobby', () => {
         listed = Object.keys((await hubs[0]!.stats()).lobby ?? {}).length;
         if (listed === PLAYERS) break;
       }
+      // None answered early (an error here says which, and why), and every one listed.
+      expect(settled.filter(Boolean).map((o) => (o.ok ? 'matched' : String(o.error)))).toEqual([]);
       expect(listed).toBe(PLAYERS);
-      expect(settled.filter(Boolean)).toEqual([]);
 
       // A newcomer no waiter accepts waits with them.
       const loner = hubs[1]!.send({ event: 'lobby', actor: 'late', labels: { role: 'w' }, selector: 'role=m' });
