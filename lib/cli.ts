@@ -68,7 +68,8 @@ async function openRedis(url: string, settings: RedisSettings): Promise<OpenedSt
     url,
     // Commands fail at once while Redis is away, so callers get `store_unavailable` instead of hanging.
     disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries: number, cause: Error) => (ready ? Math.min(50 * 2 ** retries, 2000) : cause) },
+    // Retries at most every 500 ms once it has been up, so the store is serving again within a second of Redis.
+    socket: { reconnectStrategy: (retries: number, cause: Error) => (ready ? Math.min(50 * 2 ** retries, 500) : cause) },
   });
   client.on('error', (error: unknown) => process.stderr.write(`netsync: redis: ${messageOf(error)}\n`));
   try {

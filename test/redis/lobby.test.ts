@@ -18,7 +18,9 @@ describeRedis('RedisStore lobby', () => {
   it(`holds ${PLAYERS} distinct-actor waiters in one event, lists them all, and matches a game maker with the oldest`, async () => {
     const prefix = redis.prefix();
     const hubs = await Promise.all([0, 1].map(async () => new Netsync({
-      store: new RedisStore({ client: await redis.client(), prefix }),
+      // A generous stall bound: this test is about scale, and a test process starved of CPU for a moment must not
+      // read as Redis stalling (the fail-fast rule has its own tests).
+      store: new RedisStore({ client: await redis.client(), prefix, commandTimeoutMs: 10_000 }),
     })));
     const settled: Outcome[] = [];
     const outcomes: Promise<Outcome>[] = [];
