@@ -2,10 +2,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { NetsyncClient, NetsyncError, isNetsyncError, type Match } from '../../lib/client';
-import { errors } from '../../lib/errors';
-import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import { serveRouter, waitForPending, type ServedRouter } from '../http/helpers';
 import { json, netsyncError, scriptedServer, type ScriptedServer } from './scripted-server';
+import { UnreachableStore } from '../helpers/unreachable-store';
 
 const open: { close(): Promise<void> }[] = [];
 
@@ -41,23 +40,6 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; statu
   expect(error).toBeInstanceOf(NetsyncError);
   const { code, status, retryAfter } = error as NetsyncError;
   return retryAfter === undefined ? { code, status } : { code, status, retryAfter };
-}
-
-/** A store that cannot be reached, as Redis down would be. */
-class UnreachableStore implements MatcherStore {
-  offer(_req: PendingRequest): Promise<void> {
-    return Promise.reject(errors.storeUnavailable('connection refused'));
-  }
-  withdraw(_id: string): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  onMatch(_listener: MatchListener): void {}
-  pending(): Promise<PendingSnapshot[]> {
-    return Promise.reject(new Error('a detail the client must not see'));
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /** A port that nothing listens on (it was free a moment ago). */

@@ -1,8 +1,7 @@
 // Every status code of the README's status table, and that no error is ever a 200 or a stack trace.
 import request from 'supertest';
-import { errors } from '../../lib/errors';
-import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import { serveRouter, waitForPending } from './helpers';
+import { UnreachableStore } from '../helpers/unreachable-store';
 
 type Served = Awaited<ReturnType<typeof serveRouter>>;
 const open: Served[] = [];
@@ -16,23 +15,6 @@ async function start(options: Parameters<typeof serveRouter>[0] = {}): Promise<S
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-/** A store that cannot be reached: the error path of a Redis outage without Redis. */
-class UnreachableStore implements MatcherStore {
-  offer(_req: PendingRequest): Promise<void> {
-    return Promise.reject(errors.storeUnavailable('connection refused'));
-  }
-  withdraw(_id: string): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-  onMatch(_listener: MatchListener): void {}
-  pending(): Promise<PendingSnapshot[]> {
-    return Promise.reject(new Error('internal detail that must not leak'));
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 function expectError(res: request.Response, status: number, code: string): void {
   expect({ status: res.status, code: (res.body as { error?: { code?: string } }).error?.code }).toEqual({ status, code });

@@ -4,12 +4,11 @@ import http from 'node:http';
 import express from 'express';
 import { Counter, Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
-import { errors } from '../../lib/errors';
 import { netsyncMetrics, type NetsyncMetrics, type RequestOutcome } from '../../lib/metrics';
 import { Netsync } from '../../lib/netsync';
 import { netsync } from '../../lib/router';
-import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import { serveRouter, waitForPending, type ServedRouter } from '../http/helpers';
+import { UnreachableStore } from '../helpers/unreachable-store';
 
 const open: { close(): Promise<void> }[] = [];
 const handles: NetsyncMetrics[] = [];
@@ -45,23 +44,6 @@ async function metered(options: Parameters<typeof serveRouter>[0] = {}): Promise
 }
 
 const ZERO: Record<RequestOutcome, number> = { matched: 0, timeout: 0, cancelled: 0, disconnected: 0, rejected: 0, unavailable: 0 };
-
-/** A store that cannot be reached, as Redis down would be. */
-class UnreachableStore implements MatcherStore {
-  offer(_req: PendingRequest): Promise<void> {
-    return Promise.reject(errors.storeUnavailable('connection refused'));
-  }
-  withdraw(_id: string): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  onMatch(_listener: MatchListener): void {}
-  pending(): Promise<PendingSnapshot[]> {
-    return Promise.resolve([]);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 describe('netsyncMetrics', () => {
   it('counts a pair as 2 matched, with two times to match and one group of 2; the gauges go back to 0', async () => {

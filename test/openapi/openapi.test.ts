@@ -6,9 +6,9 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { load } from 'js-yaml';
 import request from 'supertest';
-import { ERROR_STATUS, errors } from '../../lib/errors';
-import type { MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
+import { ERROR_STATUS } from '../../lib/errors';
 import { serveRouter, waitForPending, type ServedRouter } from '../http/helpers';
+import { UnreachableStore } from '../helpers/unreachable-store';
 
 const SOURCE = readFileSync(join(__dirname, '..', '..', 'openapi.yaml'), 'utf8');
 const parsed = (): Record<string, unknown> => load(SOURCE) as Record<string, unknown>;
@@ -38,23 +38,6 @@ async function start(options: Parameters<typeof serveRouter>[0] = {}): Promise<S
   const served = await serveRouter(options);
   open.push(served);
   return served;
-}
-
-/** A store that cannot be reached, as Redis down would be. */
-class UnreachableStore implements MatcherStore {
-  offer(_req: PendingRequest): Promise<void> {
-    return Promise.reject(errors.storeUnavailable('connection refused'));
-  }
-  withdraw(_id: string): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  onMatch(_listener: MatchListener): void {}
-  pending(): Promise<PendingSnapshot[]> {
-    return Promise.reject(new Error('a detail no client sees'));
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /**
