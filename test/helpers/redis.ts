@@ -115,23 +115,28 @@ export async function leaseLapsed(admin: TestClient, prefix: string, id: string)
   return expiry === null || expiry < Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
+/** `client` with some of its members replaced: every other member is the client's own, bound to it. */
+export function overriding(client: TestClient, overrides: Readonly<Record<string, unknown>>): TestClient {
+  return new Proxy(client, {
+    get(target, property) {
+      if (typeof property === 'string' && Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property];
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /**
  * `client` as a store would receive it, plus `crash()`, which destroys it and every connection the store made
  * from it (as a crashed process loses them all), without the store's close() running.
  */
 export function crashable(client: TestClient): { client: TestClient; crash: () => void } {
   const copies: TestClient[] = [];
-  const observed = new Proxy(client, {
-    get(target, property) {
-      if (property === 'duplicate') {
-        return () => {
-          const copy = target.duplicate();
-          copies.push(copy);
-          return copy;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const observed = overriding(client, {
+    duplicate: () => {
+      const copy = client.duplicate();
+      copies.push(copy);
+      return copy;
     },
   });
   const crash = (): void => {

@@ -4,7 +4,7 @@ import { Netsync } from '../../lib/netsync';
 import { RedisStore, type RedisClientLike } from '../../lib/stores/redis';
 import { recordsKey, registryKey, resultKey } from '../../lib/stores/redis/keys';
 import type { Match } from '../../lib/types';
-import { crashable, describeRedis, leaseLapsed, newClient, nextReady, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
+import { crashable, describeRedis, leaseLapsed, newClient, nextReady, overriding, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
 import { PrivateRedis } from '../helpers/redis-server';
 
 type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
@@ -35,26 +35,14 @@ const owners = recordOwners;
  */
 function slowPubSub(client: TestClient): { client: TestClient; hold: () => void; held: () => number; release: () => void } {
   let queue: (() => void)[] | undefined;
-  const wrap = (copy: TestClient): TestClient => new Proxy(copy, {
-    get(target, property) {
-      if (property === 'subscribe') {
-        return (channel: string, listener: (message: string, channel: string) => void) =>
-          target.subscribe(channel, (message: string, from: string) => {
-            if (queue === undefined) listener(message, from);
-            else queue.push(() => listener(message, from));
-          });
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
+  const wrap = (copy: TestClient): TestClient => overriding(copy, {
+    subscribe: (channel: string, listener: (message: string, channel: string) => void) =>
+      copy.subscribe(channel, (message: string, from: string) => {
+        if (queue === undefined) listener(message, from);
+        else queue.push(() => listener(message, from));
+      }),
   });
-  const observed = new Proxy(client, {
-    get(target, property) {
-      if (property === 'duplicate') return () => wrap(target.duplicate());
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const observed = overriding(client, { duplicate: () => wrap(client.duplicate()) });
   return {
     client: observed,
     hold: () => {
