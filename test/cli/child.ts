@@ -1,5 +1,6 @@
 // Runs the built CLI as a child process and lets a test await its output lines and its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { buildPackage, type BuiltPackage } from '../consumers/package';
 
 /** A running `node dist/cli.js …`. */
 export interface CliChild {
@@ -75,4 +76,32 @@ export async function serveCli(cli: string, args: readonly string[] = [], env?: 
   const url = STARTUP_LINE.exec(line)?.[1];
   if (url === undefined) throw new Error(`unexpected startup line: ${line}`);
   return { child, url };
+}
+
+/**
+ * For a suite of the built CLI: builds the package once, and after each test kills every CLI it pushed to
+ * `running` (even when the test failed). `pkg()` is the build, once `beforeAll` has run.
+ */
+export function builtCliSuite(): { pkg: () => BuiltPackage; running: CliChild[] } {
+  let built: BuiltPackage | undefined;
+  const running: CliChild[] = [];
+  beforeAll(async () => {
+    built = await buildPackage();
+  }, 120_000);
+  afterEach(async () => {
+    for (const child of running.splice(0)) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  });
+  afterAll(async () => {
+    await built?.remove();
+  });
+  return {
+    pkg: () => {
+      if (built === undefined) throw new Error('the package is built in beforeAll');
+      return built;
+    },
+    running,
+  };
 }

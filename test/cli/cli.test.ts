@@ -5,29 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describeRedis, newClient, REDIS_URL } from '../helpers/redis';
-import { buildPackage, type BuiltPackage } from '../consumers/package';
-import { serveCli, startCli, STARTUP_LINE, type CliChild } from './child';
+import { builtCliSuite, serveCli, startCli, STARTUP_LINE, type CliChild } from './child';
 
-let pkg: BuiltPackage;
-const running: CliChild[] = [];
-
-beforeAll(async () => {
-  pkg = await buildPackage();
-}, 120_000);
-
-afterEach(async () => {
-  for (const child of running.splice(0)) {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-    await child.exited;
-  }
-});
-
-afterAll(async () => {
-  await pkg?.remove();
-});
+const suite = builtCliSuite();
+const running = suite.running;
 
 async function serve(args: readonly string[] = []): Promise<{ child: CliChild; url: string }> {
-  const served = await serveCli(pkg.cli, args);
+  const served = await serveCli(suite.pkg().cli, args);
   running.push(served.child);
   return served;
 }
@@ -53,7 +37,7 @@ describe('netsync CLI', () => {
   });
 
   it('on every interface, prints the bound address with one a user can curl', async () => {
-    const child = startCli(pkg.cli, [':0', '--log', 'off']);
+    const child = startCli(suite.pkg().cli, [':0', '--log', 'off']);
     running.push(child);
     const line = await child.line((l) => l.startsWith('netsync listening on '));
     const [, bound, hint, store] = STARTUP_LINE.exec(line) ?? [];
@@ -84,17 +68,17 @@ describe('netsync CLI', () => {
   });
 
   it('loads the package\'s own build instead of carrying a copy of the library', async () => {
-    const source = await readFile(pkg.cli, 'utf8');
+    const source = await readFile(suite.pkg().cli, 'utf8');
     expect(source).toContain('require("./index.js")');
     for (const definition of ['class NetsyncError', 'class Netsync ', 'class MemoryStore', 'class RedisStore', 'function parseSelector', 'function normalizeParams']) {
       expect({ definition, found: source.includes(definition) }).toEqual({ definition, found: false });
     }
     // At run time the CLI's library is the module a host gets from require('netsync'), so instanceof holds.
     const probe = [
-      `const index = require.resolve(${JSON.stringify(join(pkg.dir, 'dist', 'index.js'))});`,
+      `const index = require.resolve(${JSON.stringify(join(suite.pkg().dir, 'dist', 'index.js'))});`,
       "process.on('exit', () => process.stderr.write(String(index in require.cache)));",
-      `process.argv = [process.argv[0], ${JSON.stringify(pkg.cli)}, '--help'];`,
-      `require(${JSON.stringify(pkg.cli)});`,
+      `process.argv = [process.argv[0], ${JSON.stringify(suite.pkg().cli)}, '--help'];`,
+      `require(${JSON.stringify(suite.pkg().cli)});`,
     ].join('\n');
     const { stderr } = await promisify(execFile)(process.execPath, ['-e', probe]);
     expect(stderr).toBe('true');
@@ -190,7 +174,7 @@ describe('netsync CLI', () => {
   });
 
   it.each([[['--bogus']], [['--log', 'xml']], [['not-an-address']], [[':1', ':2']]])('exits 2 with usage on bad arguments %j', async (args) => {
-    const child = startCli(pkg.cli, args);
+    const child = startCli(suite.pkg().cli, args);
     running.push(child);
     expect(await child.exited).toEqual({ code: 2, signal: null });
     expect(child.stderr()).toContain('Usage: netsync [ADDR]');
@@ -198,7 +182,7 @@ describe('netsync CLI', () => {
   });
 
   it('prints usage and exits 0 with --help', async () => {
-    const child = startCli(pkg.cli, ['--help']);
+    const child = startCli(suite.pkg().cli, ['--help']);
     running.push(child);
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.lines[0]).toBe('Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]');
@@ -206,7 +190,7 @@ describe('netsync CLI', () => {
   });
 
   it('exits 1 and says so when Redis does not answer at start', async () => {
-    const child = startCli(pkg.cli, ['127.0.0.1:0', '--redis', 'redis://127.0.0.1:1']);
+    const child = startCli(suite.pkg().cli, ['127.0.0.1:0', '--redis', 'redis://127.0.0.1:1']);
     running.push(child);
     expect(await child.exited).toEqual({ code: 1, signal: null });
     expect(child.stderr()).toContain('cannot connect to Redis at redis://127.0.0.1:1');
@@ -215,7 +199,7 @@ describe('netsync CLI', () => {
 
   it('exits 1 and says so when the port is taken', async () => {
     const { url } = await serve(['--log', 'off']);
-    const child = startCli(pkg.cli, [new URL(url).host]);
+    const child = startCli(suite.pkg().cli, [new URL(url).host]);
     running.push(child);
     expect(await child.exited).toEqual({ code: 1, signal: null });
     expect(child.stderr()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);

@@ -1,27 +1,11 @@
 // The standalone server's --metrics: GET /metrics after real traffic, and no such route without the flag.
-import { buildPackage, type BuiltPackage } from '../consumers/package';
-import { serveCli, type CliChild } from './child';
+import { builtCliSuite, serveCli } from './child';
 
-let pkg: BuiltPackage;
-const running: CliChild[] = [];
-
-beforeAll(async () => {
-  pkg = await buildPackage();
-}, 120_000);
-
-afterEach(async () => {
-  for (const child of running.splice(0)) {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-    await child.exited;
-  }
-});
-
-afterAll(async () => {
-  await pkg?.remove();
-});
+const suite = builtCliSuite();
+const running = suite.running;
 
 async function serve(args: readonly string[]): Promise<string> {
-  const { child, url } = await serveCli(pkg.cli, ['--log', 'off', ...args]);
+  const { child, url } = await serveCli(suite.pkg().cli, ['--log', 'off', ...args]);
   running.push(child);
   return url;
 }
