@@ -1,7 +1,7 @@
 // Lifecycle logging of a hub: the lane graph of the Go original, or one JSON object per line.
 import type { Netsync, WithdrawReason } from './netsync';
 import type { Group, PendingRequest } from './stores/types';
-import type { Match } from './types';
+import type { Match, RequestParams } from './types';
 
 /** How lifecycle events are logged. */
 export type LogFormat = 'graph' | 'json' | 'off';
@@ -60,9 +60,13 @@ function writeStdout(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** `[event=e actor=a]`, with `mates=N` when it is not the default pair. */
-function describe(event: string, actor: string, mates?: number): string {
-  return mates === undefined || mates === 1 ? `[event=${event} actor=${actor}]` : `[event=${event} actor=${actor} mates=${mates}]`;
+/** `[event=e actor=a]`, with `mates=N` when it is not the default pair (and `linger` for a range, `widen=N stages`). */
+function describe(event: string, actor: string, params?: Pick<RequestParams, 'mates' | 'linger' | 'widen'>): string {
+  let text = `[event=${event} actor=${actor}`;
+  if (params !== undefined && params.mates !== 1) text += ` mates=${params.mates}`;
+  if (params?.linger !== undefined) text += ` linger=${params.linger}`;
+  if (params?.widen !== undefined) text += ` widen=${params.widen.map((s) => `${s.after}:${s.selector}`).join(';')}`;
+  return `${text}]`;
 }
 
 /**
@@ -90,7 +94,7 @@ export function graphHandlers(write: Write): LogHandlers {
       if (column === -1) column = lanes.length;
       lanes[column] = req.id;
       const prefix = draw((id, i) => (i === column ? '┌' : open(id)));
-      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     match(group) {
       const ids = new Set(group.members.map((m) => m.id));
@@ -113,7 +117,7 @@ export function graphHandlers(write: Write): LogHandlers {
       // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
       const prefix = column === -1 ? `${draw(open)}─` : draw((id, i) => (i === column ? '└' : open(id)));
       if (column !== -1) free(column);
-      write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+      write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
     },
   };
 }

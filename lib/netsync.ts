@@ -295,11 +295,12 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const normalized = normalizeParams(params, { maxMates: this.maxMates });
     if (signal?.aborted) throw signal.reason;
     const id = `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
-    if (normalized.params.mates === 0) {
-      const { params: own, selector, classKey } = normalized;
-      sink.matched(this.#alone({ id, params: own, selector, classKey, createdAt: Date.now() }));
+    if (normalized.spec.max === 0) {
+      const { params: own, selector, classKey, spec, stages } = normalized;
+      sink.matched(this.#alone({ id, params: own, selector, classKey, spec, stages, createdAt: Date.now() }));
       return SETTLED;
     }
+    this.#checkSupported(normalized);
     if (this.#waiters.size >= this.maxPending) throw errors.overloaded(this.maxPending);
     const req = this.#share(id, normalized);
 
@@ -332,6 +333,16 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     return waiter;
   }
 
+  /** A store that predates ranges or widening cannot serve them: refused, rather than matched by other rules. */
+  #checkSupported({ spec, stages }: NormalizedRequest): void {
+    if (spec.min < spec.max && this.#store.supportsRanges !== true) {
+      throw errors.badRequest('this netsync store does not support mates ranges (MIN..MAX); send an exact count');
+    }
+    if (stages.length > 0 && typeof this.#store.update !== 'function') {
+      throw errors.badRequest('this netsync store does not support widen; send the request without it');
+    }
+  }
+
   /** The store's offer, as a promise even if the store throws. */
   #offer(req: PendingRequest): Promise<void> {
     try {
@@ -345,7 +356,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * The request, with labels, selector and class key shared among this hub's pending requests of one
    * class: they are equal by definition, and a long backlog of alike requests is the common case.
    */
-  #share(id: string, { params, selector, classKey }: NormalizedRequest): PendingRequest {
+  #share(id: string, { params, selector, classKey, spec, stages }: NormalizedRequest): PendingRequest {
     let shared = this.#classes.get(classKey);
     if (shared === undefined) {
       shared = { labels: params.labels, selector, selectorText: params.selector, classKey, refs: 0 };
@@ -362,9 +373,13 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
         labels: shared.labels,
         selector: params.selector === shared.selectorText ? shared.selectorText : params.selector,
         mates: params.mates,
+        ...(params.linger === undefined ? {} : { linger: params.linger }),
+        ...(params.widen === undefined ? {} : { widen: params.widen }),
       },
       selector: shared.selector,
       classKey: shared.classKey,
+      spec,
+      stages,
       createdAt: Date.now(),
     };
   }
@@ -372,7 +387,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   /** `mates: 0`: no synchronisation, the caller's own payload at once. */
   #alone(req: PendingRequest): Match {
     const { actor, payload, labels } = req.params;
-    const group: Group = { event: req.params.event, members: [{ id: req.id, actor, payload, labels }] };
+    const member = req.stages.length === 0 ? { id: req.id, actor, payload, labels } : { id: req.id, actor, payload, labels, stage: 0 };
+    const group: Group = { event: req.params.event, members: [member] };
     const match = matchOf(group);
     this.#tell('pending', req);
     this.#tell('match', group, match);
@@ -573,10 +589,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
 function matchOf(group: Group): Match {
   const payloads: Record<string, JsonValue> = {};
   const members: Member[] = [];
-  for (const { actor, payload, labels } of group.members) {
+  for (const { actor, payload, labels, stage } of group.members) {
     // Defined, not assigned, so `__proto__` is a key; the prototype is cut below, keeping the object compact.
     Object.defineProperty(payloads, actor, { value: payload, enumerable: true, writable: true, configurable: true });
-    members.push({ actor, payload, labels });
+    members.push(stage === undefined ? { actor, payload, labels } : { actor, payload, labels, stage });
   }
   return { payloads: Object.setPrototypeOf(payloads, null) as Record<string, JsonValue>, members };
 }

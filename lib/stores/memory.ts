@@ -1,7 +1,7 @@
 // The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival.
 import { errors } from '../errors';
 import type { Labels, Requirement, Selector } from '../selector/types';
-import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf } from './matching';
+import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf, specKeyOf } from './matching';
 import type { Group, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
 export { GROUP_SEARCH_BUDGET } from './matching';
@@ -72,7 +72,8 @@ export class MemoryStore implements MatcherStore {
     if (this.#entries.has(req.id)) return Promise.resolve();
     const cls = this.#classFor(req);
     const entry: Entry = { req, seq: ++this.#seq, cls, prev: undefined, next: undefined };
-    const others = req.params.mates === 1 ? this.#oldestPartner(cls) : this.#oldestClique(cls, req.params.mates);
+    const mates = req.spec.max;
+    const others = mates === 1 ? this.#oldestPartner(cls) : this.#oldestClique(cls, mates);
     if (others === undefined) {
       this.#append(entry);
       return Promise.resolve();
@@ -125,7 +126,7 @@ export class MemoryStore implements MatcherStore {
   }
 
   #classFor(req: PendingRequest): RequestClass {
-    const bucketKey = `${req.params.mates}:${req.params.event}`;
+    const bucketKey = `${specKeyOf(req.spec)}:${req.params.event}`;
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
       bucket = { key: bucketKey, classes: new Map(), families: new Map(), index: undefined };
