@@ -1,0 +1,363 @@
+// The Lua that forms groups: candidate search, bounded clique search, delivery, linger windows and the CLOSE script.
+//
+// Chunks here define locals only (Redis 7 forbids globals) and come after SELECTOR, EVENT_KEYS, LIVENESS and
+// INDEX in a script (see lua.ts). A bucket is an event's requests of one spec key (`"N"` exact, or
+// `"MIN..MAX~LINGERMS"` for a range, as specKeyOf writes it); only requests of one bucket ever meet.
+
+/**
+ * Candidates and cliques. Candidates are pending records `{id, owner, seq, class, stage, json}`, sorted by
+ * seq; a clique is the lexicographically first set of `size` pairwise-compatible candidates (oldest first,
+ * as in MemoryStore), found depth-first within a step budget shared through `state.left`.
+ */
+export const SEARCH_LUA = `
+-- The first \`limit\` live requests of class c, skipping owners of unknown liveness (at most a few) and
+-- purging dead ones.
+local function live_heads(c, limit, out)
+  local q = k_queue(c)
+  local pos = 0
+  local taken = 0
+  local skipped = 0
+  while taken < limit and skipped <= 64 do
+    local ids = redis.call('ZRANGE', q, pos, pos)
+    local rid = ids[1]
+    if rid == nil then break end
+    local rec = get_record(rid)
+    if rec == nil then
+      redis.call('ZREM', q, rid)
+      if pos == 0 then rescore_class(c) end
+    else
+      local state = liveness(rec.owner)
+      if state == 'live' then
+        out[#out + 1] = rec
+        taken = taken + 1
+        pos = pos + 1
+      elseif state == 'unknown' then
+        skipped = skipped + 1
+        pos = pos + 1
+      else
+        remove_request(rec)
+      end
+    end
+  end
+end
+
+-- Calls visit(class, score) over a class ZSET in score order until it returns true; survives purges
+-- made by visit (a purged class moves later or leaves, so the same position is read again).
+local function walk(z, visit)
+  local pos = 0
+  while true do
+    local page = redis.call('ZRANGE', z, pos, pos + 31, 'WITHSCORES')
+    if #page == 0 then return end
+    local i = 1
+    while i <= #page do
+      local before = MUTATIONS
+      if visit(page[i], tonumber(page[i + 1])) then return end
+      if MUTATIONS ~= before then break end
+      pos = pos + 1
+      i = i + 2
+    end
+  end
+end
+
+local verdicts = {}
+local function compatible(a, b)
+  local key = a < b and (a .. '|' .. b) or (b .. '|' .. a)
+  local v = verdicts[key]
+  if v == nil then
+    local da, db = class_data(a), class_data(b)
+    v = ns_selector_matches(family_data(da.f).r, db.l) and ns_selector_matches(family_data(db.f).r, da.l)
+    verdicts[key] = v
+  end
+  return v
+end
+
+local function by_seq(a, b) return a.seq < b.seq end
+
+-- The lexicographically first \`size\` pairwise-compatible candidates, or nil (none, or the budget ran out).
+local function find_clique(candidates, size, state)
+  local picked = {}
+  if size <= 0 then return picked end
+  if #candidates < size then return nil end
+  local search
+  search = function(from)
+    if #picked == size then return true end
+    local i = from
+    while i <= #candidates - (size - #picked) + 1 do
+      state.left = state.left - 1
+      if state.left < 0 then return false end
+      local candidate = candidates[i]
+      local fits = true
+      for _, p in ipairs(picked) do
+        if not compatible(p.class, candidate.class) then
+          fits = false
+          break
+        end
+      end
+      if fits then
+        picked[#picked + 1] = candidate
+        if search(i + 1) then return true end
+        picked[#picked] = nil
+        if state.left < 0 then return false end
+      end
+      i = i + 1
+    end
+    return false
+  end
+  if search(1) then return picked end
+  return nil
+end
+
+-- The class ZSETs of bucket spec_key that may hold classes accepting a newcomer (labels mine, family
+-- my_fam) and accepted by it: families whose anchor its labels meet (or without one), narrowed to the
+-- classes carrying the label value its own anchor requires.
+local function accepting_zsets(spec_key, mine, my_fam)
+  local families = {}
+  for _, f in ipairs(redis.call('SMEMBERS', k_fu(spec_key))) do families[#families + 1] = f end
+  for k, v in pairs(mine.l) do
+    for _, f in ipairs(redis.call('SMEMBERS', k_fx(spec_key, k, v))) do families[#families + 1] = f end
+  end
+  local zsets = {}
+  for _, f in ipairs(families) do
+    if ns_selector_matches(family_data(f).r, mine.l) then
+      if my_fam.a then
+        for _, v in ipairs(my_fam.a.v) do zsets[#zsets + 1] = k_fl(f, my_fam.a.k, v) end
+      else
+        zsets[#zsets + 1] = k_fc(f)
+      end
+    end
+  end
+  return zsets
+end
+
+-- The oldest live request the newcomer and it accept each other (pairs: one look per class).
+local function oldest_partner(zsets, my_fam)
+  local best = nil
+  for _, z in ipairs(zsets) do
+    walk(z, function(c, score)
+      if best ~= nil and score >= best.seq then return true end
+      if not ns_selector_matches(my_fam.r, class_data(c).l) then return false end
+      local heads = {}
+      live_heads(c, 1, heads)
+      local head = heads[1]
+      if head ~= nil and (best == nil or head.seq < best.seq) then best = head end
+      return false
+    end)
+  end
+  return best
+end
+
+-- Appends the first \`limit\` live requests of each class visit_all offers (each class once), then sorts.
+local function collect_heads(zsets, limit, accept, class_limit)
+  local out = {}
+  local seen = {}
+  local classes = 0
+  for _, z in ipairs(zsets) do
+    if classes >= class_limit then break end
+    walk(z, function(c)
+      if seen[c] then return false end
+      if classes >= class_limit then return true end
+      if not accept(c) then
+        seen[c] = true
+        return false
+      end
+      local before = MUTATIONS
+      local heads = {}
+      live_heads(c, limit, heads)
+      if MUTATIONS == before then
+        seen[c] = true
+        classes = classes + 1
+        for _, h in ipairs(heads) do out[#out + 1] = h end
+      end
+      return false
+    end)
+  end
+  table.sort(out, by_seq)
+  return out
+end
+
+-- Candidates that may join a newcomer: the first \`limit\` of each class it accepts among zsets.
+local function arrival_candidates(zsets, my_fam, limit, class_limit)
+  return collect_heads(zsets, limit, function(c) return ns_selector_matches(my_fam.r, class_data(c).l) end, class_limit)
+end
+
+-- Every class of a bucket (for windows, whose groups need no newcomer): the first \`limit\` of each.
+local function bucket_candidates(spec_key, limit, class_limit)
+  local zsets = {}
+  for _, f in ipairs(redis.call('SMEMBERS', k_bf(spec_key))) do zsets[#zsets + 1] = k_fc(f) end
+  return collect_heads(zsets, limit, function() return true end, class_limit)
+end
+`;
+
+/**
+ * Groups and linger windows. `deliver_group` writes one message for every member (result keys, pub/sub to
+ * owners other than the caller) with members in arrival order and their stages. A bucket's window is a
+ * field of the event's `win` hash: spec key → deadline (server ms). The invariant the scripts keep: a range
+ * bucket has a window exactly while a group of MIN+1 is possible in it (as far as the bounded search sees).
+ */
+export const WINDOW_LUA = `
+local function parse_spec(key)
+  local mn, mx, lg = string.match(key, '^(%d+)%.%.(%d+)~(%d+)$')
+  if mn then return { key = key, min = tonumber(mn), max = tonumber(mx), linger = tonumber(lg), range = true } end
+  local n = tonumber(key)
+  return { key = key, min = n, max = n, linger = 0, range = false }
+end
+
+local function window_deadline(spec_key)
+  local w = redis.call('HGET', K_WIN, spec_key)
+  if not w then return nil end
+  return tonumber(w)
+end
+
+-- A group of MIN+1 somewhere in the bucket (its members), or nil.
+local function possible_group(spec, budget)
+  local size = spec.min + 1
+  return find_clique(bucket_candidates(spec.key, size, budget), size, { left = budget })
+end
+
+-- Close the bucket's window if no group of MIN+1 is possible any more (withdrawals, purges, narrowing).
+local function recheck_window(spec, budget)
+  if redis.call('HEXISTS', K_WIN, spec.key) == 0 then return end
+  if possible_group(spec, budget) == nil then redis.call('HDEL', K_WIN, spec.key) end
+end
+
+-- Open the bucket's window from now; tell the owners of members (the possible group) other than self_id
+-- its deadline, so each sets a wake-up. Returns the deadline and the members' ids.
+local function open_window(spec, members, now, ev, ch, self_id)
+  local deadline = now + spec.linger
+  redis.call('HSET', K_WIN, spec.key, deadline)
+  local ids = {}
+  for i, m in ipairs(members) do ids[i] = m.id end
+  local notice = '{"window":{"event":' .. ev .. ',"spec":' .. cjson.encode(spec.key) .. ',"deadline":' ..
+    string.format('%d', deadline) .. ',"now":' .. string.format('%d', now) .. ',"ids":' .. cjson.encode(ids) .. '}}'
+  local told = { [self_id] = true }
+  for _, m in ipairs(members) do
+    if not told[m.owner] then
+      told[m.owner] = true
+      redis.call('PUBLISH', ch .. m.owner, notice)
+    end
+  end
+  return deadline, ids
+end
+
+-- The largest group of the bucket now (MAX+1 down to MIN+1 members, oldest first), or nil. The MIN+1
+-- search has a budget of its own, so a fruitless search for larger groups never hides a possible one.
+local function largest_group(spec, budget)
+  local limit = spec.max + 1
+  local candidates = bucket_candidates(spec.key, limit, budget)
+  local base = find_clique(candidates, spec.min + 1, { left = budget })
+  if base == nil then return nil end
+  local state = { left = budget }
+  for size = math.min(limit, #candidates), spec.min + 2, -1 do
+    local g = find_clique(candidates, size, state)
+    if g ~= nil then return g end
+    if state.left < 0 then break end
+  end
+  return base
+end
+
+-- Results for every member, and one message per owner other than self_id (the caller gets the reply).
+local function deliver_group(members, ev, ttl, ch, self_id)
+  table.sort(members, function(a, b) return (a.seq or math.huge) < (b.seq or math.huge) end)
+  local parts = {}
+  local stages = {}
+  for i, m in ipairs(members) do
+    parts[i] = m.json
+    stages[i] = string.format('%d', m.stage or 0)
+  end
+  local message = '{"event":' .. ev .. ',"members":[' .. table.concat(parts, ',') .. '],"stages":[' ..
+    table.concat(stages, ',') .. ']}'
+  local notified = { [self_id] = true }
+  for _, m in ipairs(members) do
+    redis.call('SET', k_res(m.id), message, 'PX', ttl)
+    if not notified[m.owner] then
+      notified[m.owner] = true
+      redis.call('PUBLISH', ch .. m.owner, message)
+    end
+  end
+  return message
+end
+
+-- A request arriving, or coming back at a later stage with its original seq: R = {id, owner, seq (nil for
+-- a new one), stage, json, c, f, cls, fam (definitions as JSON text), mine, my_fam (decoded)}. Forms the
+-- largest group the rules allow at once (MAX+1 members), else files it and opens the bucket's window when
+-- a group of MIN+1 just became possible. Replies {'group', message, empty since or ''} or {'pending',
+-- 'first' or '', window deadline or '', server now, ids of a window opened now as JSON or ''}.
+local function arrive(R, spec, o, now)
+  cls_cache[R.c] = R.mine
+  fam_cache[R.f] = R.my_fam
+  local budget = tonumber(o.budget)
+  local ttl = tonumber(o.ttl)
+  local zsets = accepting_zsets(spec.key, R.mine, R.my_fam)
+  local chosen = nil
+  local opening = nil
+  if spec.max == 1 and not spec.range then
+    local best = oldest_partner(zsets, R.my_fam)
+    if best ~= nil then chosen = { best } end
+  else
+    local candidates = arrival_candidates(zsets, R.my_fam, spec.max, budget)
+    chosen = find_clique(candidates, spec.max, { left = budget })
+    if chosen == nil and spec.range and redis.call('HEXISTS', K_WIN, spec.key) == 0 then
+      opening = find_clique(candidates, spec.min, { left = budget })
+    end
+  end
+  if chosen ~= nil then
+    for _, rec in ipairs(chosen) do remove_request(rec) end
+    chosen[#chosen + 1] = R
+    local message = deliver_group(chosen, o.ev, ttl, o.ch, R.owner)
+    if spec.range then recheck_window(spec, budget) end
+    return { 'group', message, forget_event_if_empty() or '' }
+  end
+  local first = redis.call('EXISTS', K_REQS) == 0
+  local seq = R.seq or redis.call('INCR', K_SEQ)
+  insert_request(R.id, R.owner, seq, R.stage, R.json, R.c, R.cls, R.f, R.fam, R.my_fam, spec.key)
+  local deadline = nil
+  local ids = ''
+  if opening ~= nil then
+    opening[#opening + 1] = R
+    local d, opened = open_window(spec, opening, now, o.ev, o.ch, R.owner)
+    deadline = d
+    ids = cjson.encode(opened)
+  elseif spec.range then
+    -- A request moved to a narrower selector may leave no group possible.
+    if R.seq ~= nil then recheck_window(spec, budget) end
+    deadline = window_deadline(spec.key)
+  end
+  return { 'pending', first and 'first' or '', deadline and string.format('%d', deadline) or '', string.format('%d', now), ids }
+end
+`;
+
+/**
+ * Close a linger window (any instance owning a member calls it at the deadline, or its renewal does when
+ * overdue). KEYS[1] the event's reqs. ARGV[1] options JSON: {s (spec key), ev (event as JSON text), owner
+ * (the caller's instance), ch, ttl, budget, live}. Forms the largest group only if the window has ended;
+ * then opens a new window if a group of MIN+1 is still possible among the rest. Closing twice forms one
+ * group: the second call finds no window (or the next one, not yet ended). Returns {'none'} (no window),
+ * {'open', deadline, now} (not ended yet), or {'closed', message or '', next deadline or '', now, ids of the
+ * next window as JSON or '', empty since (µs) or ''}.
+ */
+export const CLOSE_BODY = `
+local o = cjson.decode(ARGV[1])
+local now = server_ms()
+local spec = parse_spec(o.s)
+local deadline = window_deadline(spec.key)
+if deadline == nil then return { 'none' } end
+if now < deadline then return { 'open', string.format('%d', deadline), string.format('%d', now) } end
+load_liveness(o.live, now)
+local budget = tonumber(o.budget)
+redis.call('HDEL', K_WIN, spec.key)
+local message = ''
+local group = largest_group(spec, budget)
+if group ~= nil then
+  for _, rec in ipairs(group) do remove_request(rec) end
+  message = deliver_group(group, o.ev, tonumber(o.ttl), o.ch, o.owner)
+end
+local next_deadline = ''
+local ids = ''
+local rest = possible_group(spec, budget)
+if rest ~= nil then
+  local d, opened = open_window(spec, rest, now, o.ev, o.ch, o.owner)
+  next_deadline = string.format('%d', d)
+  ids = cjson.encode(opened)
+end
+return { 'closed', message, next_deadline, string.format('%d', now), ids, forget_event_if_empty() or '' }
+`;
