@@ -1,6 +1,6 @@
 // Lifecycle logging of a hub: the lane graph of the Go original, or one JSON object per line.
 import type { Netsync, WithdrawReason } from './netsync';
-import type { Group, PendingRequest } from './stores/types';
+import type { Group, LingerWindow, PendingRequest } from './stores/types';
 import type { Match, RequestParams } from './types';
 
 /** How lifecycle events are logged. */
@@ -16,6 +16,8 @@ export interface LogHandlers {
   pending(req: PendingRequest): void;
   match(group: Group, match: Match): void;
   withdrawn(req: PendingRequest, reason: WithdrawReason): void;
+  /** A linger window opened with these requests of the hub in its possible group. */
+  lingering(reqs: readonly PendingRequest[], window: LingerWindow): void;
 }
 
 const LOG_FORMATS: readonly LogFormat[] = ['graph', 'json', 'off'];
@@ -46,13 +48,16 @@ export function attachLogger(hub: Netsync, option: LogOption): () => void {
   const onPending = (req: PendingRequest): void => handlers.pending(req);
   const onMatch = (group: Group, match: Match): void => handlers.match(group, match);
   const onWithdrawn = (req: PendingRequest, reason: WithdrawReason): void => handlers.withdrawn(req, reason);
+  const onLingering = (reqs: readonly PendingRequest[], window: LingerWindow): void => handlers.lingering(reqs, window);
   hub.on('pending', onPending);
   hub.on('match', onMatch);
   hub.on('withdrawn', onWithdrawn);
+  hub.on('lingering', onLingering);
   return () => {
     hub.off('pending', onPending);
     hub.off('match', onMatch);
     hub.off('withdrawn', onWithdrawn);
+    hub.off('lingering', onLingering);
   };
 }
 
@@ -119,6 +124,13 @@ export function graphHandlers(write: Write): LogHandlers {
       if (column !== -1) free(column);
       write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
     },
+    lingering(reqs, window) {
+      // `├` marks the lanes whose requests could go now; they wait out the window for more mates.
+      const ids = new Set(reqs.map((r) => r.id));
+      const prefix = draw((id) => (id !== undefined && ids.has(id) ? '├' : open(id)));
+      const members = reqs.map((r) => describe(r.params.event, r.params.actor)).join(' ');
+      write(`${prefix} lingering ${window.spec.lingerMs}ms for mates=${window.spec.min}..${window.spec.max} ${members}`);
+    },
   };
 }
 
@@ -127,8 +139,8 @@ export function jsonHandlers(write: Write, now: () => Date = () => new Date()): 
   const line = (record: Record<string, unknown>): void => write(JSON.stringify(record));
   return {
     pending(req) {
-      const { event, actor, mates, labels, selector } = req.params;
-      line({ type: 'pending', time: now().toISOString(), event, id: req.id, actor, mates, labels, selector });
+      const { event, actor, mates, labels, selector, linger, widen } = req.params;
+      line({ type: 'pending', time: now().toISOString(), event, id: req.id, actor, mates, linger, labels, selector, widen });
     },
     match(group) {
       const members = group.members.map((m) => ({ id: m.id, actor: m.actor, labels: m.labels }));
@@ -137,6 +149,12 @@ export function jsonHandlers(write: Write, now: () => Date = () => new Date()): 
     withdrawn(req, reason) {
       const { event, actor, mates } = req.params;
       line({ type: 'withdrawn', time: now().toISOString(), event, id: req.id, actor, mates, reason });
+    },
+    lingering(reqs, window) {
+      line({
+        type: 'lingering', time: now().toISOString(), event: window.event, ids: reqs.map((r) => r.id),
+        mates: `${window.spec.min}..${window.spec.max}`, until: new Date(window.deadline).toISOString(),
+      });
     },
   };
 }
