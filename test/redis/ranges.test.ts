@@ -148,7 +148,7 @@ describeRedis('RedisStore mate ranges', () => {
     expect(b.windows).toEqual([]);
   });
 
-  it('a withdrawal that leaves no possible group closes the window; the next one gets a fresh linger', async () => {
+  it('a window stays while a group is possible, closes when withdrawals leave none, and reopens with a fresh linger', async () => {
     const prefix = redis.prefix();
     const a = new Observed(await store(prefix));
     const admin = await redis.client();
@@ -159,14 +159,20 @@ describeRedis('RedisStore mate ranges', () => {
     await a.store.offer(x);
     expect(await admin.exists(key)).toBe(0);
     await a.store.offer(y);
-    const first = Number(await admin.hGet(key, '1..3~60000'));
+    const first = parseInt((await admin.hGet(key, '1..3~60000')) ?? '', 10);
     expect(first).toBeGreaterThan(0);
     expect(a.windows).toEqual([expect.objectContaining({ event: 'fresh', ids: [x.id, y.id], spec: { min: 1, max: 3, lingerMs: 60_000 } })]);
-    expect(await a.store.withdraw(y.id)).toBe(true);
-    expect(await admin.exists(key)).toBe(0);
+    // z joins; y leaves, but x and z can still meet: the window stays, timed as before.
     const z = request({ ...spec, actor: 'z' });
     await a.store.offer(z);
-    const second = Number(await admin.hGet(key, '1..3~60000'));
+    expect(await a.store.withdraw(y.id)).toBe(true);
+    expect(parseInt((await admin.hGet(key, '1..3~60000')) ?? '', 10)).toBe(first);
+    // z leaves too: x alone can form no group, so the window closes.
+    expect(await a.store.withdraw(z.id)).toBe(true);
+    expect(await admin.exists(key)).toBe(0);
+    const w = request({ ...spec, actor: 'w' });
+    await a.store.offer(w);
+    const second = parseInt((await admin.hGet(key, '1..3~60000')) ?? '', 10);
     expect(second).toBeGreaterThan(first);
     expect(a.groups).toEqual([]);
   });

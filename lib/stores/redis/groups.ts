@@ -191,8 +191,11 @@ end
 /**
  * Groups and linger windows. `deliver_group` writes one message for every member (result keys, pub/sub to
  * owners other than the caller) with members in arrival order and their stages. A bucket's window is a
- * field of the event's `win` hash: spec key → deadline (server ms). The invariant the scripts keep: a range
- * bucket has a window exactly while a group of MIN+1 is possible in it (as far as the bounded search sees).
+ * field of the event's `win` hash: spec key → `<deadline (server ms)>:<witness ids as JSON>`, the witness
+ * being one group of MIN+1 known to be possible (as MemoryStore keeps it). The invariant the scripts keep: a
+ * range bucket has a window exactly while a group of MIN+1 is possible in it (as far as the bounded search
+ * sees). Only a removal of a witness member can break it, so only then is the bucket searched again
+ * (review_windows): a withdrawal beside thousands of waiters costs a lookup, not a search.
  */
 export const WINDOW_LUA = `
 local function parse_spec(key)
@@ -202,10 +205,27 @@ local function parse_spec(key)
   return { key = key, min = n, max = n, linger = 0, range = false }
 end
 
-local function window_deadline(spec_key)
+local function ids_of(members)
+  local ids = {}
+  for i, m in ipairs(members) do ids[i] = m.id end
+  return ids
+end
+
+local function set_window(spec_key, deadline, witness)
+  redis.call('HSET', K_WIN, spec_key, string.format('%d', deadline) .. ':' .. cjson.encode(ids_of(witness)))
+end
+
+-- The bucket's window: its deadline and witness ids, or nil.
+local function get_window(spec_key)
   local w = redis.call('HGET', K_WIN, spec_key)
   if not w then return nil end
-  return tonumber(w)
+  local deadline, witness = string.match(w, '^(%d+):(.*)$')
+  return tonumber(deadline), cjson.decode(witness)
+end
+
+local function window_deadline(spec_key)
+  local deadline = get_window(spec_key)
+  return deadline
 end
 
 -- A group of MIN+1 somewhere in the bucket (its members), or nil.
@@ -214,19 +234,37 @@ local function possible_group(spec, budget)
   return find_clique(bucket_candidates(spec.key, size, budget), size, { left = budget })
 end
 
--- Close the bucket's window if no group of MIN+1 is possible any more (withdrawals, purges, narrowing).
-local function recheck_window(spec, budget)
-  if redis.call('HEXISTS', K_WIN, spec.key) == 0 then return end
-  if possible_group(spec, budget) == nil then redis.call('HDEL', K_WIN, spec.key) end
+-- Windows whose witness lost a member in this script (withdrawn, purged, grouped or moved to another stage):
+-- another possible group becomes the witness, or the window closes.
+local function review_windows(budget)
+  local removed = REMOVED
+  REMOVED = {}
+  for spec_key, ids in pairs(removed) do
+    local deadline, witness = get_window(spec_key)
+    if deadline ~= nil then
+      -- A member moved to another stage's class is pending still, but perhaps compatible no more: looked at too.
+      local touched = false
+      for _, id in ipairs(witness) do
+        if ids[id] then touched = true end
+      end
+      if touched then
+        local found = possible_group(parse_spec(spec_key), budget)
+        if found == nil then
+          redis.call('HDEL', K_WIN, spec_key)
+        else
+          set_window(spec_key, deadline, found)
+        end
+      end
+    end
+  end
 end
 
 -- Open the bucket's window from now; tell the owners of members (the possible group) other than self_id
 -- its deadline, so each sets a wake-up. Returns the deadline and the members' ids.
 local function open_window(spec, members, now, ev, ch, self_id)
   local deadline = now + spec.linger
-  redis.call('HSET', K_WIN, spec.key, deadline)
-  local ids = {}
-  for i, m in ipairs(members) do ids[i] = m.id end
+  set_window(spec.key, deadline, members)
+  local ids = ids_of(members)
   local notice = '{"window":{"event":' .. ev .. ',"spec":' .. cjson.encode(spec.key) .. ',"deadline":' ..
     string.format('%d', deadline) .. ',"now":' .. string.format('%d', now) .. ',"ids":' .. cjson.encode(ids) .. '}}'
   local told = { [self_id] = true }
@@ -304,7 +342,7 @@ local function arrive(R, spec, o, now)
     for _, rec in ipairs(chosen) do remove_request(rec) end
     chosen[#chosen + 1] = R
     local message = deliver_group(chosen, o.ev, ttl, o.ch, R.owner)
-    if spec.range then recheck_window(spec, budget) end
+    review_windows(budget)
     return { 'group', message, forget_event_if_empty() or '' }
   end
   local first = redis.call('EXISTS', K_REQS) == 0
@@ -317,10 +355,10 @@ local function arrive(R, spec, o, now)
     local d, opened = open_window(spec, opening, now, o.ev, o.ch, R.owner)
     deadline = d
     ids = cjson.encode(opened)
-  elseif spec.range then
-    -- A request moved to a narrower selector may leave no group possible.
-    if R.seq ~= nil then recheck_window(spec, budget) end
-    deadline = window_deadline(spec.key)
+  else
+    -- A request moved to a narrower selector may have left its window's witness without a group.
+    review_windows(budget)
+    if spec.range then deadline = window_deadline(spec.key) end
   end
   return { 'pending', first and 'first' or '', deadline and string.format('%d', deadline) or '', string.format('%d', now), ids }
 end
@@ -351,6 +389,7 @@ if group ~= nil then
   for _, rec in ipairs(group) do remove_request(rec) end
   message = deliver_group(group, o.ev, tonumber(o.ttl), o.ch, o.owner)
 end
+REMOVED = {}
 local next_deadline = ''
 local ids = ''
 local rest = possible_group(spec, budget)

@@ -222,8 +222,19 @@ local function rescore_class(c)
   end
 end
 
+-- Requests removed by this script, by bucket (spec key → id → true): a window whose witness lost one
+-- is reviewed before the script ends (review_windows).
+local REMOVED = {}
+
 local function remove_request(rec)
   MUTATIONS = MUTATIONS + 1
+  local m = class_data(rec.class).m
+  local removed = REMOVED[m]
+  if removed == nil then
+    removed = {}
+    REMOVED[m] = removed
+  end
+  removed[rec.id] = true
   redis.call('HDEL', K_REQS, rec.id)
   local own = k_own(rec.owner)
   redis.call('SREM', own, rec.id)
@@ -330,8 +341,8 @@ return arrive(R, spec, o, now)
 
 /**
  * Withdraw (idempotent by id). KEYS[1] the event's reqs. ARGV[1] request id, ARGV[2] tombstone ms, ARGV[3]
- * (optional) a liveness snapshot JSON and ARGV[4] the search budget, to close the request's linger window
- * when no group of MIN+1 remains possible. Leaves a tombstone so a delayed or retried offer of the same id
+ * (optional) a liveness snapshot JSON and ARGV[4] the search budget, to review the request's linger window
+ * when it was part of the window's witness (another possible group, or the window closes). Leaves a tombstone so a delayed or retried offer of the same id
  * never enters. Returns {'removed', empty since (µs) or nil} (it was pending), {'absent'} (it was not
  * pending and is in no group), or {'group', message}.
  */
@@ -342,18 +353,19 @@ if done and done ~= '' then return { 'group', done } end
 local rec = get_record(id)
 redis.call('SET', k_res(id), '', 'PX', tonumber(ARGV[2]))
 if rec == nil then return { 'absent' } end
-local spec_key = class_data(rec.class).m
 remove_request(rec)
-if ARGV[3] and ARGV[3] ~= '' and redis.call('HEXISTS', K_WIN, spec_key) == 1 then
+-- Without a liveness snapshot no search can run: the window then stays until its deadline, when CLOSE
+-- finds whether a group is still possible.
+if ARGV[3] and ARGV[3] ~= '' then
   load_liveness(cjson.decode(ARGV[3]), server_ms())
-  recheck_window(parse_spec(spec_key), tonumber(ARGV[4]))
+  review_windows(tonumber(ARGV[4]))
 end
 return { 'removed', forget_event_if_empty() }
 `;
 
 /**
- * Sweep: purge the records of dead owners of one event, at most ARGV[2] of them, then close the linger
- * windows that no longer have a possible group. KEYS[1] the event's reqs. ARGV[1] the liveness snapshot
+ * Sweep: purge the records of dead owners of one event, at most ARGV[2] of them, then review the linger
+ * windows whose witness lost a member. KEYS[1] the event's reqs. ARGV[1] the liveness snapshot
  * JSON, ARGV[3] the search budget. Returns {purged, empty since (µs) or nil}.
  */
 const SWEEP_BODY = `
@@ -376,9 +388,7 @@ for _, owner in ipairs(redis.call('SMEMBERS', K_OWNERS)) do
     if redis.call('EXISTS', own) == 0 then redis.call('SREM', K_OWNERS, owner) end
   end
 end
-if purged > 0 then
-  for _, spec_key in ipairs(redis.call('HKEYS', K_WIN)) do recheck_window(parse_spec(spec_key), tonumber(ARGV[3])) end
-end
+review_windows(tonumber(ARGV[3]))
 return { purged, forget_event_if_empty() }
 `;
 
