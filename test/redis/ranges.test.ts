@@ -177,6 +177,28 @@ describeRedis('RedisStore mate ranges', () => {
     expect(a.groups).toEqual([]);
   });
 
+  it('at the deadline the largest group forms, earliest by arrival, and the rest open a window of their own', async () => {
+    const prefix = redis.prefix();
+    const [a, b] = [new Observed(await store(prefix)), new Observed(await store(prefix))];
+    const spec = { event: 'largest', mates: '1..3', linger: '300ms' } as const;
+    // a1 and c1 accept anyone; b1 and b2 only each other (t=b): two possible pairs, never one group of three.
+    const a1 = request({ ...spec, actor: 'a1', labels: { t: 'a' } });
+    const b1 = request({ ...spec, actor: 'b1', labels: { t: 'b' }, selector: 't=b' });
+    const b2 = request({ ...spec, actor: 'b2', labels: { t: 'b' }, selector: 't=b' });
+    const c1 = request({ ...spec, actor: 'c1', labels: { t: 'a' } });
+    await a.store.offer(a1);
+    await b.store.offer(b1);
+    await b.store.offer(b2);
+    await a.store.offer(c1);
+    const first = await a.groupOf(a1.id);
+    expect(idsOf(first)).toEqual([a1.id, c1.id]);
+    const second = await b.groupOf(b1.id);
+    expect(idsOf(second)).toEqual([b1.id, b2.id]);
+    // b1 and b2 waited for a window of their own, opened when the first one closed.
+    expect(b.windows.map((w) => w.ids)).toEqual([[b1.id, b2.id], [b1.id, b2.id]]);
+    expect(b.windows[1]!.deadline).toBeGreaterThan(b.windows[0]!.deadline);
+  });
+
   it('a range with MIN = 0 goes alone after its linger when nobody came, and with whoever came', async () => {
     const prefix = redis.prefix();
     const a = new Observed(await store(prefix));
