@@ -17,8 +17,9 @@
 //   B bf:<spec>          SET   every family of the bucket (searched whole when a linger window is judged)
 //   B fc:<family>        ZSET  class → seq of its oldest request: the family's classes
 //   B fl:<family>:<k>=<v> ZSET the same, only classes labelled k=v
-//   B win                HASH  spec → deadline (server ms) of the bucket's open linger window; a range bucket
-//                              has one exactly while a group of MIN+1 is possible in it (deleted with the event)
+//   B win                HASH  spec → `<deadline (server ms)>:<witness ids JSON>`: the bucket's open linger window
+//                              and one group of MIN+1 known possible; a range bucket has a window exactly
+//                              while such a group is (only losing a witness member triggers a new search)
 //   B own:<instance>     SET   ids of one owner, and B owners (SET) the owners: for the sweep
 //   B res:<id>           the group a request joined (kept until its owner read it, at most resultTtlMs), or
 //                        an empty tombstone once withdrawn or read (so a late or repeated offer never enters)
@@ -31,8 +32,8 @@
 // Scripts (redis/lua.ts, redis/groups.ts): OFFER (idempotent by id: a pending id keeps its place and takes the
 // caller as owner, a settled id answers its group or tombstone; with a later stage than its record, it moves
 // the request to its new class keeping its seq and searches again: the same script serves update()),
-// WITHDRAW (idempotent, leaves a tombstone, closes a window left without a possible group), SWEEP (purges dead
-// owners' records of one event, bounded, and re-checks the event's windows), CLOSE (closes an ended window:
+// WITHDRAW (idempotent, leaves a tombstone, re-checks a window whose witness group it broke), SWEEP (purges
+// dead owners' records of one event, bounded, and re-checks the windows it broke), CLOSE (closes an ended window:
 // largest group, then the next window), LIST (one HSCAN page of records), CONSUME (results read →
 // tombstones), REGISTRY (register, refresh, leave, peek) and EVENTS (page; update: announce events, drop empty
 // ones unless announced since — batched per turn of the event loop).
@@ -583,7 +584,14 @@ export class RedisStore implements MatcherStore {
         budget: GROUP_SEARCH_BUDGET,
         live: livenessJson(instance.liveness, this.#leaseMs),
       })])) as typeof reply;
-    } catch {
+    } catch (err) {
+      // Sent without an answer: a group may have formed with members here (the notices skip the caller), so
+      // they become uncertain, and their re-offer reads their results.
+      if (!(err instanceof NotSentError)) {
+        for (const waiter of this.#local.values()) {
+          if (waiter.state === 'pending' && waiter.req.params.event === event && specKeyOf(waiter.req.spec) === spec) this.#markUncertain(waiter);
+        }
+      }
       return;
     }
     const [kind, a = '', b = '', c = '', d = '', e = ''] = reply;

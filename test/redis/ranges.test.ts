@@ -148,6 +148,34 @@ describeRedis('RedisStore mate ranges', () => {
     expect(b.windows).toEqual([]);
   });
 
+  it('a CLOSE whose answer was lost: its caller\'s members learn their group by re-offering', async () => {
+    const prefix = redis.prefix();
+    const client = await redis.client();
+    let lost = 0;
+    // Redis runs the first CLOSE (the group forms), but its answer never comes back.
+    const lossy = overriding(client, {
+      evalSha: async (sha: string, options: ScriptCall) => {
+        const answer = await client.evalSha(sha, options);
+        if (sha === CLOSE_SHA && lost === 0 && Array.isArray(answer) && answer[0] === 'closed') {
+          lost++;
+          throw new Error('connection lost before the answer');
+        }
+        return answer;
+      },
+    });
+    const a = new Observed(await store(prefix, lossy, 300));
+    const spec = { event: 'unanswered', mates: '1..3', linger: '200ms' } as const;
+    const a1 = request({ ...spec, actor: 'a1' });
+    const a2 = request({ ...spec, actor: 'a2' });
+    await a.store.offer(a1);
+    await a.store.offer(a2);
+    const [g1, g2] = await Promise.all([a.groupOf(a1.id), a.groupOf(a2.id)]);
+    expect(lost).toBe(1);
+    expect(idsOf(g1)).toEqual([a1.id, a2.id]);
+    expect(g2).toEqual(g1);
+    expect(a.groups).toHaveLength(1);
+  });
+
   it('a window stays while a group is possible, closes when withdrawals leave none, and reopens with a fresh linger', async () => {
     const prefix = redis.prefix();
     const a = new Observed(await store(prefix));

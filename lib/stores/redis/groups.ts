@@ -240,7 +240,9 @@ local function review_windows(budget)
   local removed = REMOVED
   REMOVED = {}
   for spec_key, ids in pairs(removed) do
-    local deadline, witness = get_window(spec_key)
+    -- Exact counts never linger: no lookup for them.
+    local deadline, witness = nil, nil
+    if string.find(spec_key, '..', 1, true) then deadline, witness = get_window(spec_key) end
     if deadline ~= nil then
       -- A member moved to another stage's class is pending still, but perhaps compatible no more: looked at too.
       local touched = false

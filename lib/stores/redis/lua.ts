@@ -284,14 +284,18 @@ end
  * (event as JSON text), ch (channel prefix), ttl (result ms), dl (deadline, server ms; offers only), budget,
  * live (liveness snapshot), mode ('update' for a stage change: never enters a request that is not pending),
  * done (optional: ids of this event whose results their owner has read, made tombstones of tomb ms, as
- * CONSUME does)}; ARGV[2] the request JSON (offers only). Returns {'late'} (refused: past its deadline, not
- * entered), {'withdrawn'} (a tombstone: withdrawn or already read), {'absent'} (an update of a request not
- * pending and never settled), {'settled', message} (an update of a request whose group formed before), {'group', message, empty since (µs) or ''} or {'pending', 'first' or '',
- * window deadline or '', server now, ids of a window opened now or ''} ('first' when the event had no record
- * before: the caller then announces the event to the index). A request already pending keeps its place,
- * with its owner updated to this instance; if the call carries a later stage than its record, it moves to
- * the new class keeping its sequence and is searched for as an arrival. One whose group formed gets that
- * group again.
+ * CONSUME does)}; ARGV[2] the request JSON (offers only).
+ * Returns one of:
+ *   {'late'}                refused: past its deadline, not entered
+ *   {'withdrawn'}           a tombstone: withdrawn or already read
+ *   {'absent'}              an update of a request neither pending nor settled
+ *   {'settled', message}    an update of a request whose group formed before
+ *   {'group', message, empty since (µs) or ''}
+ *   {'pending', 'first' or '', window deadline or '', server now, ids of a window opened now (JSON) or ''}
+ *                           'first' when the event had no record before: the caller then announces the event
+ * A request already pending keeps its place, with its owner updated to this instance; if the call carries a
+ * later stage than its record, it moves to the new class keeping its sequence and is searched for as an
+ * arrival. One whose group formed gets that group again.
  */
 const OFFER_BODY = `
 local o = cjson.decode(ARGV[1])
