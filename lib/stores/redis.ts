@@ -14,7 +14,8 @@
 //                              that share a selector, as in MemoryStore
 //   B fx:<spec>:<k>=<v>  SET   families whose anchor (an `=`/`in` requirement) accepts label k=v
 //   B fu:<spec>          SET   families without an anchor
-//   B bf:<spec>          SET   every family of the bucket (searched whole when a linger window is judged)
+//   B pz:<spec>          ZSET  id → seq, range buckets: requests that were in a possible group of MIN+1 when
+//                              filed; every possible group holds one, so window searches start from these
 //   B fc:<family>        ZSET  class → seq of its oldest request: the family's classes
 //   B fl:<family>:<k>=<v> ZSET the same, only classes labelled k=v
 //   B win                HASH  spec → `<deadline (server ms)>:<witness ids JSON>`: the bucket's open linger window

@@ -10,6 +10,7 @@ import { crashable, describeRedis, overriding, RedisClients, type TestClient } f
 import { idsOf, Observed, request, until } from './driver';
 
 const CLOSE_SHA = new LuaScript(CLOSE_LUA).sha;
+const BACKLOG = Number(process.env.RANGE_BACKLOG ?? 3000);
 
 /** The event's `win` hash: spec key → deadline (server ms) of each open window. */
 function windowsKey(prefix: string, event: string): string {
@@ -225,6 +226,24 @@ describeRedis('RedisStore mate ranges', () => {
     // b1 and b2 waited for a window of their own, opened when the first one closed.
     expect(b.windows.map((w) => w.ids)).toEqual([[b1.id, b2.id], [b1.id, b2.id]]);
     expect(b.windows[1]!.deadline).toBeGreaterThan(b.windows[0]!.deadline);
+  });
+
+  it(`closes a window beside ${BACKLOG} range waiters that can meet nobody, with the oldest one that fits`, async () => {
+    const prefix = redis.prefix();
+    const a = new Observed(await store(prefix));
+    const spec = { event: 'backlog', mates: '1..3', linger: '200ms' } as const;
+    const waiters = Array.from({ length: BACKLOG }, (_, i) => request({ ...spec, actor: `w${i}`, labels: { role: 'w' }, selector: 'role=m' }));
+    await a.store.offer(waiters[0]!);
+    for (let i = 1; i < BACKLOG; i += 200) await Promise.all(waiters.slice(i, i + 200).map((w) => a.store.offer(w)));
+    expect(a.windows).toEqual([]);
+    const maker = request({ ...spec, actor: 'maker', labels: { role: 'm' }, selector: 'role=w' });
+    await a.store.offer(maker);
+    expect(a.windows.map((w) => w.ids)).toEqual([[waiters[0]!.id, maker.id]]);
+    expect(idsOf(await a.groupOf(maker.id))).toEqual([waiters[0]!.id, maker.id]);
+    // The rest can meet nobody: no window is left open for them.
+    const admin = await redis.client();
+    await until(async () => (await admin.exists(windowsKey(prefix, 'backlog'))) === 0, 'the window to stay closed');
+    expect((await a.store.pending()).length).toBe(BACKLOG - 1);
   });
 
   it('a range with MIN = 0 goes alone after its linger when nobody came, and with whoever came', async () => {

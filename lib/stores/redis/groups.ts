@@ -146,7 +146,8 @@ local function oldest_partner(zsets, my_fam)
   return best
 end
 
--- Appends the first \`limit\` live requests of each class visit_all offers (each class once), then sorts.
+-- The first \`limit\` live requests of each class of zsets that accept(class) admits (each class once, at
+-- most class_limit classes), sorted by seq.
 local function collect_heads(zsets, limit, accept, class_limit)
   local out = {}
   local seen = {}
@@ -180,11 +181,17 @@ local function arrival_candidates(zsets, my_fam, limit, class_limit)
   return collect_heads(zsets, limit, function(c) return ns_selector_matches(my_fam.r, class_data(c).l) end, class_limit)
 end
 
--- Every class of a bucket (for windows, whose groups need no newcomer): the first \`limit\` of each.
-local function bucket_candidates(spec_key, limit, class_limit)
-  local zsets = {}
-  for _, f in ipairs(redis.call('SMEMBERS', k_bf(spec_key))) do zsets[#zsets + 1] = k_fc(f) end
-  return collect_heads(zsets, limit, function() return true end, class_limit)
+-- Candidates that may join a pending request rec (every group it can be in is made of these and it): the
+-- first \`limit\` of each class it accepts and that accepts it, rec itself left out.
+local function anchored_candidates(rec, spec_key, limit, class_limit)
+  local mine = class_data(rec.class)
+  local fam = family_data(mine.f)
+  local all = arrival_candidates(accepting_zsets(spec_key, mine, fam), fam, limit + 1, class_limit)
+  local out = {}
+  for _, c in ipairs(all) do
+    if c.id ~= rec.id then out[#out + 1] = c end
+  end
+  return out
 end
 `;
 
@@ -228,10 +235,38 @@ local function window_deadline(spec_key)
   return deadline
 end
 
--- A group of MIN+1 somewhere in the bucket (its members), or nil.
+-- The marked requests of a range bucket (pz), oldest first, that are still pending and live: each is
+-- given to visit(rec) until it returns true. Marks of requests gone are dropped on the way.
+local function each_marked(spec_key, budget, visit)
+  local ids = redis.call('ZRANGE', k_pz(spec_key), 0, budget - 1)
+  for _, id in ipairs(ids) do
+    local rec = get_record(id)
+    if rec == nil then
+      redis.call('ZREM', k_pz(spec_key), id)
+    elseif liveness(rec.owner) == 'live' then
+      if visit(rec) then return end
+    end
+  end
+end
+
+-- A group of MIN+1 somewhere in the bucket (its members), or nil. Searched from the marked requests only:
+-- one that is in no possible group any more is unmarked (only a later filing, which marks itself, can make
+-- a group with it possible again), so a backlog of requests that can meet nobody is never scanned.
 local function possible_group(spec, budget)
-  local size = spec.min + 1
-  return find_clique(bucket_candidates(spec.key, size, budget), size, { left = budget })
+  local state = { left = budget }
+  local found = nil
+  each_marked(spec.key, budget, function(rec)
+    local others = find_clique(anchored_candidates(rec, spec.key, spec.min, budget), spec.min, state)
+    if others ~= nil then
+      others[#others + 1] = rec
+      found = others
+      return true
+    end
+    if state.left < 0 then return true end
+    redis.call('ZREM', k_pz(spec.key), rec.id)
+    return false
+  end)
+  return found
 end
 
 -- Windows whose witness lost a member in this script (withdrawn, purged, grouped or moved to another stage):
@@ -279,20 +314,39 @@ local function open_window(spec, members, now, ev, ch, self_id)
   return deadline, ids
 end
 
--- The largest group of the bucket now (MAX+1 down to MIN+1 members, oldest first), or nil. The MIN+1
--- search has a budget of its own, so a fruitless search for larger groups never hides a possible one.
-local function largest_group(spec, budget)
-  local limit = spec.max + 1
-  local candidates = bucket_candidates(spec.key, limit, budget)
-  local base = find_clique(candidates, spec.min + 1, { left = budget })
-  if base == nil then return nil end
-  local state = { left = budget }
-  for size = math.min(limit, #candidates), spec.min + 2, -1 do
-    local g = find_clique(candidates, size, state)
-    if g ~= nil then return g end
-    if state.left < 0 then break end
+-- Whether sorted group a comes before sorted group b of the same size, by arrival (lexicographically).
+local function earlier(a, b)
+  for i = 1, #a do
+    if a[i].seq ~= b[i].seq then return a[i].seq < b[i].seq end
   end
-  return base
+  return false
+end
+
+-- The largest group of the bucket now (MAX+1 down to MIN+1 members, earliest by arrival among those of that
+-- size), or nil. Every possible group holds a marked request and is made of it and its candidates, so the
+-- groups through each marked request are compared. The MIN+1 search has a budget of its own, so a fruitless
+-- search for larger groups never hides a possible one.
+local function largest_group(spec, budget)
+  local base = possible_group(spec, budget)
+  if base == nil then return nil end
+  table.sort(base, by_seq)
+  local best = base
+  local state = { left = budget }
+  each_marked(spec.key, budget, function(rec)
+    local candidates = anchored_candidates(rec, spec.key, spec.max, budget)
+    for size = math.min(spec.max, #candidates), math.max(#best - 1, spec.min), -1 do
+      local others = find_clique(candidates, size, state)
+      if others ~= nil then
+        others[#others + 1] = rec
+        table.sort(others, by_seq)
+        if #others > #best or earlier(others, best) then best = others end
+        break
+      end
+      if state.left < 0 then return true end
+    end
+    return state.left < 0
+  end)
+  return best
 end
 
 -- Results for every member, and one message per owner other than self_id (the caller gets the reply).
@@ -319,8 +373,8 @@ end
 
 -- A request arriving, or coming back at a later stage with its original seq: R = {id, owner, seq (nil for
 -- a new one), stage, json, c, f, cls, fam (definitions as JSON text), mine, my_fam (decoded)}. Forms the
--- largest group the rules allow at once (MAX+1 members), else files it and opens the bucket's window when
--- a group of MIN+1 just became possible. Replies {'group', message, empty since or ''} or {'pending',
+-- largest group the rules allow at once (MAX+1 members), else files it (marked when in a possible group of
+-- MIN+1) and opens the bucket's window when such a group just became possible. Replies {'group', message, empty since or ''} or {'pending',
 -- 'first' or '', window deadline or '', server now, ids of a window opened now as JSON or ''}.
 local function arrive(R, spec, o, now)
   cls_cache[R.c] = R.mine
@@ -329,16 +383,14 @@ local function arrive(R, spec, o, now)
   local ttl = tonumber(o.ttl)
   local zsets = accepting_zsets(spec.key, R.mine, R.my_fam)
   local chosen = nil
-  local opening = nil
+  local seed = nil
   if spec.max == 1 and not spec.range then
     local best = oldest_partner(zsets, R.my_fam)
     if best ~= nil then chosen = { best } end
   else
     local candidates = arrival_candidates(zsets, R.my_fam, spec.max, budget)
     chosen = find_clique(candidates, spec.max, { left = budget })
-    if chosen == nil and spec.range and redis.call('HEXISTS', K_WIN, spec.key) == 0 then
-      opening = find_clique(candidates, spec.min, { left = budget })
-    end
+    if chosen == nil and spec.range then seed = find_clique(candidates, spec.min, { left = budget }) end
   end
   if chosen ~= nil then
     for _, rec in ipairs(chosen) do remove_request(rec) end
@@ -352,9 +404,12 @@ local function arrive(R, spec, o, now)
   insert_request(R.id, R.owner, seq, R.stage, R.json, R.c, R.cls, R.f, R.fam, R.my_fam, spec.key)
   local deadline = nil
   local ids = ''
-  if opening ~= nil then
-    opening[#opening + 1] = R
-    local d, opened = open_window(spec, opening, now, o.ev, o.ch, R.owner)
+  -- In a possible group now: marked, so later searches of the bucket start from it.
+  if seed ~= nil then redis.call('ZADD', k_pz(spec.key), seq, R.id) end
+  if seed ~= nil and redis.call('HEXISTS', K_WIN, spec.key) == 0 then
+    -- Before this request no group of MIN+1 was possible (the window would be open): it opens one.
+    seed[#seed + 1] = R
+    local d, opened = open_window(spec, seed, now, o.ev, o.ch, R.owner)
     deadline = d
     ids = cjson.encode(opened)
   else

@@ -105,7 +105,7 @@ local function k_fc(f) return B .. 'fc:' .. f end
 local function k_fl(f, k, v) return B .. 'fl:' .. f .. ':' .. k .. '=' .. v end
 local function k_fx(s, k, v) return B .. 'fx:' .. s .. ':' .. k .. '=' .. v end
 local function k_fu(s) return B .. 'fu:' .. s end
-local function k_bf(s) return B .. 'bf:' .. s end
+local function k_pz(s) return B .. 'pz:' .. s end
 
 local function server_ms()
   local t = redis.call('TIME')
@@ -162,7 +162,8 @@ end
 /**
  * The class index, as MemoryStore keeps it. Per (event, spec) bucket, families (classes sharing a
  * selector) are filed by their anchor value (\`fx:<spec>:<k>=<v>\` sets) or as unanchored (\`fu:<spec>\`),
- * and all of them in \`bf:<spec>\` (for the searches of a whole bucket that linger windows need);
+ * range buckets mark in \`pz:<spec>\` (ZSET id → seq) the requests that were in a possible group of MIN+1 when
+ * filed: every possible group holds one, so the searches linger windows need start from those only;
  * per family, classes are kept in ZSETs scored by the sequence of their oldest request: all of them
  * (\`fc:<family>\`) and by each label (\`fl:<family>:<k>=<v>\`). Class queues are ZSETs \`q:<class>\` by
  * sequence. Definitions: \`cls\` (class → {l, f, m = spec key}) and \`fam\` (family → {r, a}).
@@ -207,7 +208,6 @@ local function unfile_class(c)
     else
       redis.call('SREM', k_fu(d.m), d.f)
     end
-    redis.call('SREM', k_bf(d.m), d.f)
     redis.call('HDEL', K_FAM, d.f)
   end
 end
@@ -235,6 +235,7 @@ local function remove_request(rec)
     REMOVED[m] = removed
   end
   removed[rec.id] = true
+  if string.find(m, '..', 1, true) then redis.call('ZREM', k_pz(m), rec.id) end
   redis.call('HDEL', K_REQS, rec.id)
   local own = k_own(rec.owner)
   redis.call('SREM', own, rec.id)
@@ -261,7 +262,6 @@ local function insert_request(id, owner, seq, stage, json, c, cls_json, f, fam_j
       else
         redis.call('SADD', k_fu(spec_key), f)
       end
-      redis.call('SADD', k_bf(spec_key), f)
     end
   end
   -- A moved request may come back ahead of its class's other requests: the class is scored by its head.
