@@ -73,10 +73,43 @@ end
 
 local function by_seq(a, b) return a.seq < b.seq end
 
+-- The candidates that may be in a clique of \`size\`: a member's selector (its family's) must accept the labels
+-- of size - 1 other candidates. Counted once per family, with at most \`budget\` selector checks (past them,
+-- the rest is kept as it is). A backlog that meets nobody (each one's selector rejects all the others) is
+-- then dropped in one pass, instead of costing the depth-first search its whole budget.
+local function plausible(candidates, size, budget)
+  if size < 2 then return candidates end
+  local need = size - 1
+  local accepted = {}
+  local checks = 0
+  local out = {}
+  for _, c in ipairs(candidates) do
+    local d = class_data(c.class)
+    local n = accepted[d.f]
+    if n == nil and checks < budget then
+      local r = family_data(d.f).r
+      n = 0
+      for _, other in ipairs(candidates) do
+        checks = checks + 1
+        if ns_selector_matches(r, class_data(other.class).l) then
+          n = n + 1
+          if n > need then break end
+        end
+      end
+      accepted[d.f] = n
+    end
+    -- The count may include the candidate itself (a class accepting its own labels).
+    if n == nil or n > need or (n == need and not ns_selector_matches(family_data(d.f).r, d.l)) then out[#out + 1] = c end
+  end
+  return out
+end
+
 -- The lexicographically first \`size\` pairwise-compatible candidates, or nil (none, or the budget ran out).
 local function find_clique(candidates, size, state)
   local picked = {}
   if size <= 0 then return picked end
+  if #candidates < size then return nil end
+  candidates = plausible(candidates, size, state.left)
   if #candidates < size then return nil end
   local search
   search = function(from)
