@@ -140,38 +140,67 @@ local function find_clique(candidates, size, state)
   return nil
 end
 
--- The class ZSETs of bucket spec_key that may hold classes accepting a newcomer (labels mine, family
--- my_fam) and accepted by it: families whose anchor its labels meet (or without one), narrowed to the
--- classes carrying the label value its own anchor requires.
-local function accepting_zsets(spec_key, mine, my_fam)
+-- The families of bucket spec_key that accept a request (labels mine, family my_fam), each as {fd, zsets}:
+-- families whose anchor its labels meet (or without one), with the ZSETs of their classes it may accept
+-- (narrowed to the classes carrying the label value its own anchor requires).
+local function accepting_families(spec_key, mine, my_fam)
   local families = {}
   for _, f in ipairs(redis.call('SMEMBERS', k_fu(spec_key))) do families[#families + 1] = f end
   for k, v in pairs(mine.l) do
     for _, f in ipairs(redis.call('SMEMBERS', k_fx(spec_key, k, v))) do families[#families + 1] = f end
   end
-  local zsets = {}
+  local out = {}
   for _, f in ipairs(families) do
-    if ns_selector_matches(family_data(f).r, mine.l) then
+    local fd = family_data(f)
+    if ns_selector_matches(fd.r, mine.l) then
+      local zsets = {}
       if my_fam.a then
         for _, v in ipairs(my_fam.a.v) do zsets[#zsets + 1] = k_fl(f, my_fam.a.k, v) end
       else
-        zsets[#zsets + 1] = k_fc(f)
+        zsets[1] = k_fc(f)
       end
+      out[#out + 1] = { fd = fd, zsets = zsets }
     end
   end
-  return zsets
+  return out
 end
 
--- The oldest live request the newcomer and it accept each other (pairs: one look per class).
-local function oldest_partner(zsets, my_fam)
+-- Whether classes of family fd may accept another candidate of a request of family my_fam. Not when both
+-- anchors name one label key without a common value: every candidate carries one of the request's values,
+-- which fd's selector rejects, so such a class only ever meets the request alone (a lobby's waiters, each
+-- wanting a maker, beside a maker that wants waiters).
+local function meets_others(fd, my_fam)
+  if not (fd.a and my_fam.a and fd.a.k == my_fam.a.k) then return true end
+  for _, v in ipairs(fd.a.v) do
+    for _, w in ipairs(my_fam.a.v) do
+      if v == w then return true end
+    end
+  end
+  return false
+end
+
+local function zsets_of(families, my_fam, only_meeting)
+  local out = {}
+  for _, family in ipairs(families) do
+    if not only_meeting or meets_others(family.fd, my_fam) then
+      for _, z in ipairs(family.zsets) do out[#out + 1] = z end
+    end
+  end
+  return out
+end
+
+-- The oldest live request that a request (family my_fam; exclude: its own id when it is pending) and it accept
+-- each other: classes are walked by the age of their heads, and the walk stops at the first older than any.
+local function oldest_partner(zsets, my_fam, exclude)
   local best = nil
   for _, z in ipairs(zsets) do
     walk(z, function(c, score)
       if best ~= nil and score >= best.seq then return true end
       if not ns_selector_matches(my_fam.r, class_data(c).l) then return false end
       local heads = {}
-      live_heads(c, 1, heads)
+      live_heads(c, exclude and 2 or 1, heads)
       local head = heads[1]
+      if head ~= nil and head.id == exclude then head = heads[2] end
       if head ~= nil and (best == nil or head.seq < best.seq) then best = head end
       return false
     end)
@@ -209,22 +238,41 @@ local function collect_heads(zsets, limit, accept, class_limit)
   return out
 end
 
--- Candidates that may join a newcomer: the first \`limit\` of each class it accepts among zsets.
-local function arrival_candidates(zsets, my_fam, limit, class_limit)
-  return collect_heads(zsets, limit, function(c) return ns_selector_matches(my_fam.r, class_data(c).l) end, class_limit)
+-- A search for the groups a request can be in (a newcomer; or a pending one, self_id, searched from): given
+-- a size and a budget state, the lexicographically first \`size\` others, each compatible with it and with each
+-- other, oldest first; or nil. One other is its oldest partner (a walk that stops early); two or more come
+-- from candidates collected once (at most \`limit\` per class), from families whose classes can meet others.
+local function searcher(spec_key, mine, my_fam, self_id, limit, budget)
+  local families = accepting_families(spec_key, mine, my_fam)
+  local candidates = nil
+  local function accept(c) return ns_selector_matches(my_fam.r, class_data(c).l) end
+  return function(size, state)
+    if size <= 0 then return {} end
+    if size == 1 then
+      local best = oldest_partner(zsets_of(families, my_fam, false), my_fam, self_id)
+      if best == nil then return nil end
+      return { best }
+    end
+    if candidates == nil then
+      local all = collect_heads(zsets_of(families, my_fam, true), self_id and limit + 1 or limit, accept, budget)
+      candidates = {}
+      for _, c in ipairs(all) do
+        if c.id ~= self_id then candidates[#candidates + 1] = c end
+      end
+    end
+    return find_clique(candidates, size, state)
+  end
 end
 
--- Candidates that may join a pending request rec (every group it can be in is made of these and it): the
--- first \`limit\` of each class it accepts and that accepts it, rec itself left out.
-local function anchored_candidates(rec, spec_key, limit, class_limit)
-  local mine = class_data(rec.class)
-  local fam = family_data(mine.f)
-  local all = arrival_candidates(accepting_zsets(spec_key, mine, fam), fam, limit + 1, class_limit)
-  local out = {}
-  for _, c in ipairs(all) do
-    if c.id ~= rec.id then out[#out + 1] = c end
+-- The search from a pending request rec, made once per cache (a script's searches between two changes).
+local function searcher_of(rec, spec, budget, cache)
+  local s = cache[rec.id]
+  if s == nil then
+    local mine = class_data(rec.class)
+    s = searcher(spec.key, mine, family_data(mine.f), rec.id, spec.max, budget)
+    cache[rec.id] = s
   end
-  return out
+  return s
 end
 `;
 
@@ -285,11 +333,12 @@ end
 -- A group of MIN+1 somewhere in the bucket (its members), or nil. Searched from the marked requests only:
 -- one that is in no possible group any more is unmarked (only a later filing, which marks itself, can make
 -- a group with it possible again), so a backlog of requests that can meet nobody is never scanned.
-local function possible_group(spec, budget)
+local function possible_group(spec, budget, cache)
+  cache = cache or {}
   local state = { left = budget }
   local found = nil
   each_marked(spec.key, budget, function(rec)
-    local others = find_clique(anchored_candidates(rec, spec.key, spec.min, budget), spec.min, state)
+    local others = searcher_of(rec, spec, budget, cache)(spec.min, state)
     if others ~= nil then
       others[#others + 1] = rec
       found = others
@@ -360,15 +409,16 @@ end
 -- groups through each marked request are compared. The MIN+1 search has a budget of its own, so a fruitless
 -- search for larger groups never hides a possible one.
 local function largest_group(spec, budget)
-  local base = possible_group(spec, budget)
+  local cache = {}
+  local base = possible_group(spec, budget, cache)
   if base == nil then return nil end
   table.sort(base, by_seq)
   local best = base
   local state = { left = budget }
   each_marked(spec.key, budget, function(rec)
-    local candidates = anchored_candidates(rec, spec.key, spec.max, budget)
-    for size = math.min(spec.max, #candidates), math.max(#best - 1, spec.min), -1 do
-      local others = find_clique(candidates, size, state)
+    local search = searcher_of(rec, spec, budget, cache)
+    for size = spec.max, math.max(#best - 1, spec.min), -1 do
+      local others = search(size, state)
       if others ~= nil then
         others[#others + 1] = rec
         table.sort(others, by_seq)
@@ -414,17 +464,10 @@ local function arrive(R, spec, o, now)
   fam_cache[R.f] = R.my_fam
   local budget = tonumber(o.budget)
   local ttl = tonumber(o.ttl)
-  local zsets = accepting_zsets(spec.key, R.mine, R.my_fam)
-  local chosen = nil
+  local search = searcher(spec.key, R.mine, R.my_fam, nil, spec.max, budget)
+  local chosen = search(spec.max, { left = budget })
   local seed = nil
-  if spec.max == 1 and not spec.range then
-    local best = oldest_partner(zsets, R.my_fam)
-    if best ~= nil then chosen = { best } end
-  else
-    local candidates = arrival_candidates(zsets, R.my_fam, spec.max, budget)
-    chosen = find_clique(candidates, spec.max, { left = budget })
-    if chosen == nil and spec.range then seed = find_clique(candidates, spec.min, { left = budget }) end
-  end
+  if chosen == nil and spec.range then seed = search(spec.min, { left = budget }) end
   if chosen ~= nil then
     for _, rec in ipairs(chosen) do remove_request(rec) end
     chosen[#chosen + 1] = R
