@@ -177,6 +177,24 @@ describeRedis('RedisStore mate ranges', () => {
     expect(a.groups).toHaveLength(1);
   });
 
+  it('early CLOSE calls (every renewal asks) form nothing and leave the deadline as it was', async () => {
+    const prefix = redis.prefix();
+    const counted = countingCloses(await redis.client());
+    const a = new Observed(await store(prefix, counted.client, 300));
+    const admin = await redis.client();
+    const key = windowsKey(prefix, 'early');
+    const spec = { event: 'early', mates: '1..3', linger: '60s' } as const;
+    const x = request({ ...spec, actor: 'x' });
+    const y = request({ ...spec, actor: 'y' });
+    await a.store.offer(x);
+    await a.store.offer(y);
+    const deadline = await admin.hGet(key, '1..3~60000');
+    await until(() => counted.closes() >= 3, 'three renewals to ask Redis to close the window');
+    expect(a.groups).toEqual([]);
+    expect(await admin.hGet(key, '1..3~60000')).toBe(deadline);
+    expect((await a.store.pending()).map((p) => p.id).sort()).toEqual([x.id, y.id].sort());
+  });
+
   it('a window stays while a group is possible, closes when withdrawals leave none, and reopens with a fresh linger', async () => {
     const prefix = redis.prefix();
     const a = new Observed(await store(prefix));
