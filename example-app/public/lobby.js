@@ -8,6 +8,8 @@ import { STAGE_NAMES, lobbyTimes, newGameId, requestFor, stageAt } from './match
 const TICK_MS = 100;
 const STATS_EVERY_MS = 1000;
 const MODES = { duel: 'Duel', party: 'Party' };
+/** The live panel's list of each mode, named apart from the mode's radio button. */
+const LIST_NAMES = { duel: 'Waiting for a duel', party: 'Waiting for a party' };
 
 const client = new NetsyncClient('/sync');
 const times = lobbyTimes(new URLSearchParams(location.search));
@@ -133,7 +135,7 @@ function drawWaiting(tree) {
     const heading = document.createElement('h3');
     heading.textContent = `${title} (${entries.length})`;
     const list = document.createElement('ul');
-    list.setAttribute('aria-label', title);
+    list.setAttribute('aria-label', LIST_NAMES[event]);
     for (const { params } of entries) {
       const item = document.createElement('li');
       item.textContent = `${params.actor} · level ${params.labels.level ?? '?'}`;
