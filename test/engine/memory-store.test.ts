@@ -20,7 +20,7 @@ function request(params: SendParams, counter?: { calls: number }): PendingReques
       },
     };
   }
-  return { id: `r${nextId++}`, params: normalized.params, selector, classKey: normalized.classKey, createdAt: Date.now() };
+  return { id: `r${nextId++}`, params: normalized.params, selector, classKey: normalized.classKey, spec: normalized.spec, stages: normalized.stages, createdAt: Date.now() };
 }
 
 function storeWithGroups(): { store: MemoryStore; groups: Group[] } {

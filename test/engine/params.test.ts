@@ -49,7 +49,7 @@ describe('normalizeParams', () => {
 
   it('lists the fields a send takes (not the HTTP-only timeout, input and output)', () => {
     expect(errorOf({ event: 'e', actor: 'a', mate: 2 }).message).toBe(
-      'unknown field "mate"; known fields are event, actor, payload, mates, labels, selector',
+      'unknown field "mate"; known fields are event, actor, payload, mates, linger, labels, selector, widen',
     );
   });
 
