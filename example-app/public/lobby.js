@@ -33,6 +33,9 @@ const ui = {
 
 /** The wait in progress: its AbortController, when it started, and the timer that redraws it. */
 let wait;
+/** The next refresh of "Waiting now", and whether one is under way. */
+let statsTimer;
+let statsBusy = false;
 
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -69,6 +72,7 @@ async function findMatch() {
     clearInterval(wait.timer);
     wait = undefined;
     setWaiting(false);
+    void refreshWaiting();
   }
 }
 
@@ -77,6 +81,7 @@ function failure(error, cancelled) {
   if (cancelled) return 'Cancelled.';
   if (!isNetsyncError(error)) return `Something went wrong: ${String(error)}`;
   if (error.code === 'timeout') return 'Nobody matched in time. Try again, or try another mode.';
+  if (error.code === 'shutting_down') return 'The lobby is closing. Try again in a moment.';
   if (error.code === 'unreachable') return 'The lobby server does not answer. Try again in a moment.';
   return `The lobby refused: ${error.message}`;
 }
@@ -107,15 +112,27 @@ function showMatch(match) {
   ui.roster.replaceChildren(
     ...match.members.map((member) => {
       const item = document.createElement('li');
-      item.textContent = `${member.actor} · level ${member.labels.level ?? '?'}`;
+      item.textContent = playerLine(member.actor, member.labels.level, member.stage);
       return item;
     }),
   );
   ui.match.hidden = false;
 }
 
-/** "Waiting now": who waits per mode, oldest first, from the redacted /sync/stats; again in a second. */
+/** `Ann · level 4 · ±2`: a player, and the stage the server says its request is at (or met at). */
+function playerLine(actor, level, stage) {
+  const line = `${actor} · level ${level ?? '?'}`;
+  return stage === undefined ? line : `${line} · ${STAGE_NAMES[stage] ?? `stage ${stage}`}`;
+}
+
+/**
+ * "Waiting now": who waits per mode, oldest first, from the redacted /sync/stats; again in a second. Called
+ * early too, when this page's own wait starts or ends; a refresh under way already schedules the next one.
+ */
 async function refreshWaiting() {
+  clearTimeout(statsTimer);
+  if (statsBusy) return;
+  statsBusy = true;
   try {
     drawWaiting(await client.stats());
   } catch (error) {
@@ -123,8 +140,10 @@ async function refreshWaiting() {
     note.className = 'hint';
     note.textContent = `Cannot read the lobby: ${isNetsyncError(error) ? error.message : String(error)}`;
     ui.waiting.replaceChildren(note);
+  } finally {
+    statsBusy = false;
+    statsTimer = setTimeout(refreshWaiting, STATS_EVERY_MS);
   }
-  setTimeout(refreshWaiting, STATS_EVERY_MS);
 }
 
 function drawWaiting(tree) {
@@ -136,9 +155,9 @@ function drawWaiting(tree) {
     heading.textContent = `${title} (${entries.length})`;
     const list = document.createElement('ul');
     list.setAttribute('aria-label', LIST_NAMES[event]);
-    for (const { params } of entries) {
+    for (const { params, stage } of entries) {
       const item = document.createElement('li');
-      item.textContent = `${params.actor} · level ${params.labels.level ?? '?'}`;
+      item.textContent = playerLine(params.actor, params.labels.level, stage);
       list.append(item);
     }
     if (entries.length === 0) {

@@ -20,6 +20,8 @@ describeBrowser('the example lobby in a browser', () => {
   let removeBuild: (() => Promise<void>) | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
+  /** Uncaught errors of the test's pages: a page that throws fails its test even when its text looks right. */
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -30,6 +32,7 @@ describeBrowser('the example lobby in a browser', () => {
   }, 180_000);
 
   afterEach(async () => {
+    expect(pageErrors.splice(0)).toEqual([]);
     // Closing a page drops its connections, so its requests leave the server; the next test starts with nobody waiting.
     for (const context of contexts.splice(0)) await context.close();
     if (server?.process.exitCode === null) await eventually('nobody waiting after the test', waiting, (w) => Object.keys(w).length === 0, WITHIN);
@@ -78,6 +81,7 @@ describeBrowser('the example lobby in a browser', () => {
     const context = await browser.newContext({ viewport });
     contexts.push(context);
     const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
     await page.goto(`${base()}/${query}`);
     return page;
   }
@@ -171,9 +175,9 @@ describeBrowser('the example lobby in a browser', () => {
     const [seenByAnn, seenByBob] = await Promise.all([roster(ann), roster(bob)]);
     await screenshot(ann, 'duel-2-ann-matched');
     await screenshot(bob, 'duel-3-bob-matched-phone');
-    expect(seenByAnn).toEqual({ game: annGame, players: ['Ann · level 4', 'Bob · level 4'] });
+    expect(seenByAnn).toEqual({ game: annGame, players: ['Ann · level 4 · same level', 'Bob · level 4 · same level'] });
     expect(seenByBob).toEqual(seenByAnn);
-    await expect(ann.getByRole('status').textContent()).resolves.toContain('Matched.');
+    await expect(ann.getByRole('status', { name: 'Lobby status' }).textContent()).resolves.toContain('Matched.');
   });
 
   it('withdraws a player who cancels: the server lists them no more', async () => {
@@ -183,7 +187,7 @@ describeBrowser('the example lobby in a browser', () => {
     await expect(cy.getByRole('button', { name: 'Find match' }).isDisabled()).resolves.toBe(true);
     await cy.getByRole('button', { name: 'Cancel' }).click();
     await waitingFor('duel', []);
-    await expect(cy.getByRole('status').textContent()).resolves.toContain('Cancelled.');
+    await expect(cy.getByRole('status', { name: 'Lobby status' }).textContent()).resolves.toContain('Cancelled.');
     await expect(cy.getByRole('button', { name: 'Find match' }).isEnabled()).resolves.toBe(true);
     await expect(matchRegion(cy).isVisible()).resolves.toBe(false);
     await screenshot(cy, 'cancel-1-cancelled');
@@ -205,7 +209,7 @@ describeBrowser('the example lobby in a browser', () => {
 
     const rosters = await Promise.all(([dee, eve, fay] as Page[]).map(roster));
     await screenshot(eve as Page, 'party-2-matched-phone');
-    const party = { game: deeGame, players: ['Dee · level 6', 'Eve · level 6', 'Fay · level 6'] };
+    const party = { game: deeGame, players: ['Dee · level 6 · same level', 'Eve · level 6 · same level', 'Fay · level 6 · same level'] };
     expect(rosters).toEqual([party, party, party]);
   });
 
@@ -226,7 +230,8 @@ describeBrowser('the example lobby in a browser', () => {
 
     const [seenByLow, seenByHigh] = await Promise.all([roster(low), roster(high)]);
     await screenshot(high, 'widen-2-matched');
-    expect(seenByLow).toEqual({ game: lowGame, players: ['Gus · level 2', 'Hal · level 9'] });
+    // The server's word: both had widened to "anyone" when they met.
+    expect(seenByLow).toEqual({ game: lowGame, players: ['Gus · level 2 · anyone', 'Hal · level 9 · anyone'] });
     expect(seenByHigh).toEqual(seenByLow);
   });
 
@@ -238,7 +243,7 @@ describeBrowser('the example lobby in a browser', () => {
     const onlooker = await openLobby('', PHONE);
     const panel = onlooker.getByRole('region', { name: 'Waiting now' });
     const partyList = () => panel.getByRole('list', { name: 'Waiting for a party' }).getByRole('listitem').allTextContents();
-    await eventually('Ivy in the live panel', partyList, (items) => items.includes('Ivy · level 7'), WITHIN);
+    await eventually('Ivy in the live panel', partyList, (items) => items.includes('Ivy · level 7 · same level'), WITHIN);
     await screenshot(onlooker, 'panel-1-ivy-waiting-phone');
     // Readable on a phone: nothing wider than the screen.
     const overflow = await onlooker.evaluate('document.documentElement.scrollWidth - window.innerWidth');
@@ -246,5 +251,17 @@ describeBrowser('the example lobby in a browser', () => {
 
     await ivy.getByRole('button', { name: 'Cancel' }).click();
     await eventually('Ivy gone from the live panel', partyList, (items) => !items.some((item) => item.startsWith('Ivy')), WITHIN);
+  });
+
+  // Last: it stops the server.
+  it('stops gracefully on SIGTERM: a waiting page hears that the lobby is closing, and the server exits 0', async () => {
+    const jay = await openLobby();
+    await findMatch(jay, 'Jay', 5, 'duel');
+    await waitingFor('duel', ['Jay']);
+    const stopped = await server?.stop();
+    expect(stopped).toEqual({ code: 0, signal: null });
+    const status = jay.getByRole('status', { name: 'Lobby status' });
+    await eventually('the closing notice', () => status.textContent(), (text) => text?.includes('The lobby is closing.') === true, WITHIN);
+    await screenshot(jay, 'shutdown-1-closing');
   });
 });
