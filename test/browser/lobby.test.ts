@@ -214,7 +214,7 @@ describeBrowser('the example lobby in a browser', () => {
   });
 
   it('widens the selector: a level 2 and a level 9 player still wait at ±2 and meet at "anyone"', async () => {
-    const query = '?widen1=300ms&widen2=5s';
+    const query = '?widen1=300ms&widen2=6s';
     const low = await openLobby(query);
     const high = await openLobby(query);
     const lowGame = await findMatch(low, 'Gus', 2, 'duel');
