@@ -29,6 +29,7 @@ const ui = {
   game: $('game'),
   roster: $('roster'),
   waiting: $('waiting-lists'),
+  partyHint: $('party-hint'),
 };
 
 /** The wait in progress: its AbortController, when it started, and the timer that redraws it. */
@@ -42,6 +43,7 @@ ui.form.addEventListener('submit', (event) => {
   if (wait === undefined) void findMatch();
 });
 ui.cancel.addEventListener('click', () => wait?.controller.abort());
+ui.partyHint.textContent = `2–4 players, waits ${times.linger.replace(/(\d)([a-z])/, '$1 $2')} for more`;
 ui.find.disabled = false;
 void refreshWaiting();
 

@@ -197,6 +197,7 @@ describeBrowser('the example lobby in a browser', () => {
     // The window opens when the second player arrives; the third comes within it, a fourth never does.
     const query = '?linger=4s';
     const [dee, eve, fay] = await Promise.all([openLobby(query), openLobby(query, PHONE), openLobby(query)]);
+    await expect((dee as Page).getByText('2–4 players, waits 4 s for more', { exact: true }).isVisible()).resolves.toBe(true);
     const deeGame = await findMatch(dee as Page, 'Dee', 6, 'party');
     await waitingFor('party', ['Dee']);
     await findMatch(eve as Page, 'Eve', 6, 'party');
