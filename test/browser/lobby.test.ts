@@ -32,10 +32,10 @@ describeBrowser('the example lobby in a browser', () => {
   }, 180_000);
 
   afterEach(async () => {
-    expect(pageErrors.splice(0)).toEqual([]);
     // Closing a page drops its connections, so its requests leave the server; the next test starts with nobody waiting.
     for (const context of contexts.splice(0)) await context.close();
     if (server?.process.exitCode === null) await eventually('nobody waiting after the test', waiting, (w) => Object.keys(w).length === 0, WITHIN);
+    expect(pageErrors.splice(0)).toEqual([]);
   });
 
   afterAll(async () => {
