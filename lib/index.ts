@@ -17,6 +17,7 @@ export { netsyncMetrics } from './metrics';
 export type { NetsyncMetrics, NetsyncMetricsOptions, RequestOutcome } from './metrics';
 
 export { MemoryStore } from './stores/memory';
+export type { MemoryStoreOptions, StoreClock } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
 export type {

@@ -63,6 +63,12 @@ interface Bucket {
   index: FamilyIndex | undefined;
   /** The open linger window of a range bucket: open exactly while a group of at least MIN+1 is possible. */
   window: Window | undefined;
+  /**
+   * Range buckets: pending requests that were in a possible group of MIN+1 when they were filed. Every
+   * possible group holds one (the member filed last found it), so looking for a group starts from these,
+   * never from the whole bucket: a backlog of requests that can meet nobody is never scanned.
+   */
+  readonly possible: Set<Entry>;
 }
 
 /** A linger window: when it ends, the largest group then possible forms. */
@@ -227,9 +233,10 @@ export class MemoryStore implements MatcherStore {
     }
     this.#link(entry);
     if (min === max) return;
+    const seed = this.#cliqueFor(cls, min, 0, { steps: GROUP_SEARCH_BUDGET }, entry);
+    if (seed !== undefined) bucket.possible.add(entry);
     if (bucket.window === undefined) {
       // Before this entry no group of MIN+1 was possible (the window would be open), so a new one includes it.
-      const seed = this.#cliqueFor(cls, min, 0, { steps: GROUP_SEARCH_BUDGET }, entry);
       if (seed !== undefined) this.#open(bucket, [...seed, entry]);
     } else if (wasWitness) {
       this.#review(bucket);
@@ -256,7 +263,7 @@ export class MemoryStore implements MatcherStore {
   #review(bucket: Bucket): void {
     const window = bucket.window;
     if (window === undefined) return;
-    const witness = this.#largestGroup(bucket, bucket.spec.min, bucket.spec.min);
+    const witness = this.#anyGroup(bucket);
     if (witness !== undefined) {
       window.witness = witness;
       return;
@@ -264,6 +271,22 @@ export class MemoryStore implements MatcherStore {
     this.#clock.clearTimeout(window.timer);
     bucket.window = undefined;
     this.#lingering.delete(bucket);
+  }
+
+  /**
+   * Some possible group of MIN+1 in a range bucket, searched from the requests marked possible when filed;
+   * those no longer in one are unmarked (only a later filing, which marks itself, can put them in one again).
+   */
+  #anyGroup(bucket: Bucket): Entry[] | undefined {
+    const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
+    for (const entry of bucket.possible) {
+      if (--budget.steps < 0) return undefined;
+      const others = this.#cliqueFor(entry.cls, bucket.spec.min, 0, budget, entry);
+      if (others !== undefined) return [...others, entry];
+      if (budget.steps < 0) return undefined;
+      bucket.possible.delete(entry);
+    }
+    return undefined;
   }
 
   /** Open the bucket's window with a possible group `witness`, timed from now. */
@@ -300,7 +323,7 @@ export class MemoryStore implements MatcherStore {
       // A timer has no caller to tell: the hub's listener never throws, and another's failure is its own.
     }
     if (bucket.window === undefined) {
-      const next = this.#largestGroup(bucket, min, min);
+      const next = this.#anyGroup(bucket);
       if (next !== undefined) this.#open(bucket, next);
       else this.#dropBucketIfEmpty(bucket);
     }
@@ -309,12 +332,25 @@ export class MemoryStore implements MatcherStore {
   /**
    * The largest group of `min`+1 to `max`+1 pairwise-compatible pending requests of the bucket, the earliest by
    * arrival (lexicographically) among those of that size; undefined if none (or the search ran out of budget).
-   * Only a class's head can be a group's oldest member (its class-mates are interchangeable and younger), so
-   * the classes are tried by the age of their heads.
+   * Every possible group holds a request marked possible, and all its members are compatible with that one,
+   * so only the classes of marked requests and of their compatible classes are tried. Only a class's head can
+   * be a group's oldest member (its class-mates are interchangeable and younger), so the classes are tried by
+   * the age of their heads.
    */
   #largestGroup(bucket: Bucket, min: number, max: number): Entry[] | undefined {
     const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
-    const classes = [...bucket.classes.values()].filter((c) => c.head !== undefined);
+    const relevant = new Set<RequestClass>();
+    for (const entry of bucket.possible) {
+      relevant.add(entry.cls);
+      for (const family of this.#familiesFor(entry.cls)) {
+        if (!family.selector.matches(entry.cls.labels)) continue;
+        for (const other of this.#classesFor(family, entry.cls)) {
+          if (--budget.steps < 0) return undefined;
+          if (entry.cls.selector.matches(other.labels)) relevant.add(other);
+        }
+      }
+    }
+    const classes = [...relevant].filter((c) => c.head !== undefined);
     classes.sort((a, b) => (a.head as Entry).seq - (b.head as Entry).seq);
     for (let mates = max; mates >= min; mates--) {
       for (const cls of classes) {
@@ -333,6 +369,7 @@ export class MemoryStore implements MatcherStore {
     if (bucket === undefined) {
       bucket = {
         key: bucketKey, event: req.params.event, spec: req.spec, classes: new Map(), families: new Map(), index: undefined, window: undefined,
+        possible: new Set(),
       };
       this.#buckets.set(bucketKey, bucket);
     }
@@ -479,6 +516,7 @@ export class MemoryStore implements MatcherStore {
 
   #unlink(entry: Entry): void {
     const cls = entry.cls;
+    cls.bucket.possible.delete(entry);
     if (entry.prev === undefined) cls.head = entry.next;
     else entry.prev.next = entry.next;
     if (entry.next === undefined) cls.tail = entry.prev;

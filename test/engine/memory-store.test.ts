@@ -258,6 +258,30 @@ describe('MemoryStore: ranges and stage changes', () => {
     expect(store.lingeringWindows).toBe(0);
   });
 
+  it('forms a lingering group at the window end past an older backlog of 10,000 that can meet nobody, looking at few of them', async () => {
+    let fire: (() => void) | undefined;
+    const store = new MemoryStore({
+      clock: { now: () => 0, setTimeout: (callback) => (fire = callback), clearTimeout: () => (fire = undefined) },
+    });
+    const groups: Group[] = [];
+    store.onMatch((group) => groups.push(group));
+    const checks = { calls: 0 };
+    const spec = { mates: '1..3', linger: '1m' } as const;
+    for (let i = 0; i < 10_000; i++) await store.offer(request({ event: 'e', actor: `ghost${i}`, selector: 'role=ghost', ...spec }, checks));
+    const ghostChecks = checks.calls;
+    // A full group beside them opens a window and closes it; then a pair lingers and goes when the window ends.
+    for (const actor of ['f1', 'f2', 'f3', 'f4']) await store.offer(request({ event: 'e', actor, ...spec }));
+    for (const actor of ['a', 'b']) await store.offer(request({ event: 'e', actor, ...spec }));
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['f1', 'f2', 'f3', 'f4']]);
+    expect(store.lingeringWindows).toBe(1);
+    fire?.();
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['f1', 'f2', 'f3', 'f4'], ['a', 'b']]);
+    expect(store.lingeringWindows).toBe(0);
+    // The ghosts' selector was asked only as the arrivals' searches needed, not once per ghost per search.
+    expect(checks.calls - ghostChecks).toBeLessThanOrEqual(20);
+    await store.close();
+  });
+
   it('clears its window timers on close', async () => {
     const timers = new Set<unknown>();
     const store = new MemoryStore({

@@ -67,7 +67,12 @@ class Harness {
   /** Resolves once the store took `sent`'s request to `stage` (the hub's `widened` event). */
   stageReached(sent: Sent, stage: number): Promise<void> {
     if ((this.#stages.get(sent.id) ?? 0) >= stage) return Promise.resolve();
-    return new Promise((resolve) => this.#stageWaits.push({ id: sent.id, stage, resolve }));
+    const reached = new Promise<void>((resolve) => this.#stageWaits.push({ id: sent.id, stage, resolve }));
+    // A send that settles first never reaches the stage: say so rather than wait for the test's timeout.
+    const settledFirst = sent.outcome.then((outcome) => {
+      throw new Error(`the send settled before stage ${stage}: ${outcome.ok ? 'matched' : String(outcome.error)}`);
+    });
+    return Promise.race([reached, settledFirst]);
   }
 
   /** Ids of every pending request, once this hub's offers and withdrawals reached the store. */
