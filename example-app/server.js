@@ -1,5 +1,5 @@
-// Runs the example app: `npm run example` (builds first when lib/ changed), or `node example-app/server.js` after
-// `npm run build`; PORT defaults to 3000.
+// Runs the example app (the lobby page at /, netsync at /sync): `npm run example` (builds first when lib/
+// changed), or `node example-app/server.js` after `npm run build`; PORT defaults to 3000.
 const { createApp } = require('./app');
 
 const port = Number(process.env.PORT ?? 3000);
