@@ -85,7 +85,8 @@ export function netsyncMetrics(hub: Netsync, options: NetsyncMetricsOptions = {}
   });
   const timeToMatch = new Histogram({
     name: names.timeToMatch,
-    help: 'Time from arrival to match of each matched request of this process, in seconds.',
+    help: 'Time from arrival to match of each matched request of this process, in seconds, by the widening stage it matched at (0 = its own selector).',
+    labelNames: ['stage'] as const,
     buckets: options.timeToMatchBuckets ?? TIME_TO_MATCH_BUCKETS,
     registers,
   });
@@ -99,6 +100,9 @@ export function netsyncMetrics(hub: Netsync, options: NetsyncMetricsOptions = {}
   const counters = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, requests.labels(outcome)])) as Record<RequestOutcome, Counter.Internal>;
   // Every outcome shows from the first scrape, so rates and alerts see a 0 rather than no series.
   for (const outcome of OUTCOMES) counters[outcome].inc(0);
+  // A stage is an index below MAX_STAGES + 1, so the label has at most that many values; children are made when first seen.
+  const byStage: Histogram.Internal<'stage'>[] = [];
+  const timeToMatchAt = (stage: number): Histogram.Internal<'stage'> => (byStage[stage] ??= timeToMatch.labels(String(stage)));
 
   const onPending = (req: PendingRequest): void => {
     waiting.set(req.id, req.createdAt);
@@ -106,12 +110,12 @@ export function netsyncMetrics(hub: Netsync, options: NetsyncMetricsOptions = {}
   const onMatch = (group: Group): void => {
     const now = Date.now();
     let own = 0;
-    for (const { id } of group.members) {
+    for (const { id, stage } of group.members) {
       const since = waiting.get(id);
       if (since === undefined) continue;
       waiting.delete(id);
       own++;
-      timeToMatch.observe(Math.max(0, now - since) / 1000);
+      timeToMatchAt(stage ?? 0).observe(Math.max(0, now - since) / 1000);
     }
     if (own === 0) return;
     counters.matched.inc(own);

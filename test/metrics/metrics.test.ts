@@ -66,6 +66,17 @@ describe('netsyncMetrics', () => {
     expect(await m.value('netsync_oldest_wait_seconds')).toBe(0);
   });
 
+  it('labels each time to match with the stage its request matched at', async () => {
+    const m = await metered();
+    // a accepts only level 9 at first and anyone after its first stage; b (level 5) waits for it to widen.
+    const a = m.hub.send({ event: 'e', actor: 'a', selector: 'level=9', widen: [{ after: '30ms', selector: '' }] });
+    const b = m.hub.send({ event: 'e', actor: 'b', labels: { level: 5 } });
+    const [matchA] = await Promise.all([a, b]);
+    expect(matchA.members.map((member) => [member.actor, member.stage])).toEqual([['a', 1], ['b', undefined]]);
+    expect(await m.value('netsync_time_to_match_seconds_count', { stage: '1' })).toBe(1);
+    expect(await m.value('netsync_time_to_match_seconds_count', { stage: '0' })).toBe(1);
+  });
+
   it('shows how long the oldest request has waited', async () => {
     const m = await metered();
     const controller = new AbortController();
