@@ -1,4 +1,5 @@
 // Malformed /event requests, each with a name for its kind; every one must be refused with a 4xx JSON error.
+import { seeded, type Random } from '../test/helpers/random';
 import type { RequestSpec } from './client';
 
 /** One malformed request and the kind it belongs to. */
@@ -7,21 +8,7 @@ export interface BadCase {
   readonly spec: Omit<RequestSpec, 'deadlineMs'>;
 }
 
-type Random = () => number;
-
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-
-/** A small seeded generator (mulberry32), so a run can be repeated case for case. */
-export function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Content types the router reads, plus ones it does not and none at all. */
 const CONTENT_TYPES: ReadonlyArray<string | undefined> = [

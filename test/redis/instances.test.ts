@@ -7,6 +7,7 @@ import type { Group, MatcherStore, MatchListener, LostListener, PendingRequest, 
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
+import { seeded as random } from '../helpers/random';
 
 /** Delegates to a RedisStore and records which withdrawals found their request still pending. */
 class RecordingStore implements MatcherStore {
@@ -32,18 +33,6 @@ class RecordingStore implements MatcherStore {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-/** A small seeded generator, so a failing storm can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STORM = Number(process.env.STORM ?? 1000);

@@ -9,18 +9,7 @@ import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, type ModelLabels, type ModelSelector } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { until } from './driver';
-
-/** A small seeded generator, so a failing storm can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as random } from '../helpers/random';
 
 /** The specs requests pick from: `min`/`max` mates, and the fields that send them. */
 const SPECS = [
