@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { errors, isNetsyncError, type NetsyncError } from './errors';
 import { normalizeParams, type NormalizedRequest } from './params';
 import type { Labels, Selector } from './selector/types';
+import { Deadlines, type Timed } from './deadlines';
 import { MemoryStore } from './stores/memory';
 import type { Group, LingerWindow, MatcherStore, PendingRequest, StageChange } from './stores/types';
 import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
@@ -135,8 +136,12 @@ export interface PendingSend {
 }
 
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
-class Waiter implements PendingSend {
-  timer: NodeJS.Timeout | undefined = undefined;
+class Waiter implements PendingSend, Timed {
+  /** Its place among the hub's timeouts (lib/deadlines.ts); no timer of its own. */
+  deadline = 0;
+  deadlinePrev: Timed | undefined = undefined;
+  deadlineNext: Timed | undefined = undefined;
+  deadlineQueue: unknown = undefined;
   /** The timer of the next widening stage; only a request with stages ever has one. */
   stageTimer: NodeJS.Timeout | undefined = undefined;
   /** The current widening stage (0 = its own selector). */
@@ -228,6 +233,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * otherwise a newcomer's offer could reach the store first and meet a request whose caller already left.
    */
   #withdrawals: Promise<void> | undefined;
+  /** The waiters' timeouts: one timer per timeout length, not one per waiter (a backlog's timers cost every request). */
+  readonly #deadlines = new Deadlines<Waiter>(onTimeout);
   readonly #owner: WaiterOwner = {
     leave: (waiter, reason, error) => this.#leave(waiter, reason, error),
     widen: (waiter) => this.#widen(waiter),
@@ -329,7 +336,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     this.#waiters.set(req.id, waiter);
     signal?.addEventListener('abort', waiter);
     // Longer than a timer can count (about 24.8 days) is as good as no timeout.
-    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) this.#deadlines.add(waiter, timeoutMs);
     this.#scheduleStage(waiter);
     this.#tell('pending', req);
     const generation = this.#generation;
@@ -520,7 +527,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   async #end(waiter: Waiter, reason: 'timeout' | 'closed', error: unknown): Promise<void> {
     if (waiter.ending) return;
     waiter.ending = true;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    this.#deadlines.remove(waiter);
     if (waiter.stageTimer !== undefined) {
       clearTimeout(waiter.stageTimer);
       waiter.stageTimer = undefined;
@@ -620,7 +627,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const shared = this.#classes.get(waiter.req.classKey);
     if (shared !== undefined && --shared.refs === 0) this.#classes.delete(waiter.req.classKey);
     waiter.signal?.removeEventListener('abort', waiter);
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    this.#deadlines.remove(waiter);
     if (waiter.stageTimer !== undefined) {
       clearTimeout(waiter.stageTimer);
       waiter.stageTimer = undefined;

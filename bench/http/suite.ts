@@ -23,6 +23,8 @@ export interface HttpOptions {
   /** The standalone server to drive (`dist/cli.js`). */
   readonly cli: string;
   readonly redisUrl: string;
+  /** Interleaved rounds of each backlog comparison (bench/http/backlog-rounds.ts). */
+  readonly backlogRounds: number;
 }
 
 /** One throughput scenario's outcome, or why it did not run. */
