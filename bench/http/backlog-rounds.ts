@@ -108,7 +108,8 @@ export async function measureBacklogRounds(
         }
         const ratio = (loadedRuns[r] as RoundResult).result.rps / (plainRuns[r] as RoundResult).result.rps;
         log(`${v.name.padEnd(22)} round ${r + 1}: ${(plainRuns[r] as RoundResult).result.rps.toFixed(0)} req/s without, ` +
-          `${(loadedRuns[r] as RoundResult).result.rps.toFixed(0)} with the backlog (${ratio.toFixed(2)}×)`);
+          `${(loadedRuns[r] as RoundResult).result.rps.toFixed(0)} with the backlog (${ratio.toFixed(2)}×); server ` +
+          `${(plainRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} → ${(loadedRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
       }
       const still = await held();
       const status = await parked.status();
@@ -132,6 +133,8 @@ export function backlogSummary(rows: readonly BacklogRounds[]): string[] {
   return rows.map((r) => {
     if (r.median === undefined) return `${r.name}: ${r.skipped ?? 'not measured'}`;
     const beside = r.name === CONTROL || control === undefined ? '' : ` (control ${control.toFixed(2)}×)`;
-    return `${r.name}: with/without the backlog ${r.median.toFixed(2)}× (median of ${r.ratios.length})${beside}`;
+    const cpu = median(r.plain.map((p, i) => (r.loaded[i] as RoundResult).serverCpuUsPerRequest / p.serverCpuUsPerRequest));
+    return `${r.name}: with/without the backlog ${r.median.toFixed(2)}× req/s (median of ${r.ratios.length})${beside}; ` +
+      `server CPU per request ${cpu === undefined ? '–' : `${cpu.toFixed(2)}×`}`;
   });
 }
