@@ -8,19 +8,23 @@ import { killAll, killChildrenOnExit } from './http/processes';
 import { profileServer } from './http/profile';
 import { checkTargets, machine, renderMarkdown } from './http/report';
 import { measureMetricsCost, metricsRatio } from './http/metrics-cost';
+import { backlogSummary, measureBacklogRounds } from './http/backlog-rounds';
 import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|metrics|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
+const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
   no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
+  backlog: only the backlog's cost in interleaved rounds, beside the Express control (the HTTP part runs it too);
+           --only NAME: just the comparisons whose name contains NAME (control, identical, distinct, own friend)
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
-  --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)`;
+  --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)
+  --rounds: interleaved rounds of each backlog comparison (3, quick 1)`;
 
-type Part = 'http' | 'metrics' | MicroName | 'profile';
-const PARTS: readonly Part[] = ['http', 'metrics', ...MICRO_BENCHMARKS, 'profile'];
+type Part = 'http' | 'metrics' | 'backlog' | MicroName | 'profile';
+const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', ...MICRO_BENCHMARKS, 'profile'];
 
 interface Args {
   readonly part?: Part;
@@ -30,6 +34,8 @@ interface Args {
   readonly cli?: string;
   readonly backlog: boolean;
   readonly waiters?: number;
+  readonly rounds?: number;
+  readonly only: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -40,6 +46,8 @@ function parseArgs(argv: readonly string[]): Args {
   let cli: string | undefined;
   let backlog = false;
   let waiters: number | undefined;
+  let rounds: number | undefined;
+  const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -53,13 +61,15 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--cli') cli = path.resolve(value());
     else if (arg === '--backlog') backlog = true;
     else if (arg === '--waiters') waiters = Number(value());
+    else if (arg === '--rounds') rounds = Number(value());
+    else if (arg === '--only') only.push(value());
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if ((PARTS as readonly string[]).includes(arg) && part === undefined) part = arg as Part;
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { part, quick, clients, seconds, cli, backlog, waiters };
+  return { part, quick, clients, seconds, cli, backlog, waiters, rounds, only };
 }
 
 async function main(): Promise<void> {
@@ -79,6 +89,7 @@ async function main(): Promise<void> {
     parkDeadlineMs: 90000,
     cli: args.cli ?? path.join(root, 'dist', 'cli.js'),
     redisUrl: process.env.NETSYNC_BENCH_REDIS ?? 'redis://127.0.0.1:6379',
+    backlogRounds: args.rounds ?? (args.quick ? 1 : 3),
   };
   const started = new Date();
   log(`netsync benchmark${args.quick ? ' (quick)' : ''} — ${machine()}`);
@@ -95,6 +106,13 @@ async function main(): Promise<void> {
     for (const row of rows) log(formatRowLine(row, undefined));
     const ratio = metricsRatio(rows);
     log(`private pairs with --metrics / without: ${ratio === undefined ? 'not measured' : `${ratio.toFixed(2)}×`} (target ≥ 0.95×); ${rows.find((r) => r.check)?.check ?? ''}`);
+    return;
+  }
+  if (args.part === 'backlog') {
+    log(`── backlog cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round, ${options.backlogRounds} interleaved rounds`);
+    const loadConfig = metricsLoadConfig(options);
+    const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, args.only);
+    for (const line of backlogSummary(rows)) log(line);
     return;
   }
   let http: HttpReport | undefined;

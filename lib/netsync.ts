@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { errors, isNetsyncError, type NetsyncError } from './errors';
 import { normalizeParams, type NormalizedRequest } from './params';
 import type { Labels, Selector } from './selector/types';
+import { Deadlines, type Timed } from './deadlines';
 import { MemoryStore } from './stores/memory';
 import type { Group, LingerWindow, MatcherStore, PendingRequest, StageChange } from './stores/types';
 import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
@@ -62,6 +63,9 @@ export interface NetsyncEvents {
 
 /** The lifecycle events a listener may throw from; `error` is how they are reported. */
 type LifecycleEvent = Exclude<keyof NetsyncEvents, 'error'>;
+
+/** Idle shared classes the hub may keep beyond as many as it has live ones. */
+const IDLE_SLACK = 64;
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -135,8 +139,12 @@ export interface PendingSend {
 }
 
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
-class Waiter implements PendingSend {
-  timer: NodeJS.Timeout | undefined = undefined;
+class Waiter implements PendingSend, Timed {
+  /** Its place among the hub's timeouts (lib/deadlines.ts); no timer of its own. */
+  deadline = 0;
+  deadlinePrev: Timed | undefined = undefined;
+  deadlineNext: Timed | undefined = undefined;
+  deadlineQueue: unknown = undefined;
   /** The timer of the next widening stage; only a request with stages ever has one. */
   stageTimer: NodeJS.Timeout | undefined = undefined;
   /** The current widening stage (0 = its own selector). */
@@ -215,8 +223,13 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly maxPending: number;
   readonly #store: MatcherStore;
   readonly #waiters = new Map<string, Waiter>();
-  /** Data shared by this hub's pending requests of one class, by class key. */
+  /**
+   * Data shared by this hub's pending requests of one class, by class key. A class whose last request left
+   * stays (idle) until idle ones outnumber the others: one actor's next request then finds it, instead of
+   * deleting and re-adding its key in a large Map, which leaves a chain of holes every lookup walks.
+   */
   readonly #classes = new Map<string, SharedClass>();
+  #idleClasses = 0;
   /** Store calls started since the last `stats()`; `stats()` and `close()` wait for the earlier ones. */
   #generation = new Generation(undefined);
   /** Unique per hub, so ids stay unique across processes sharing a store. */
@@ -228,6 +241,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * otherwise a newcomer's offer could reach the store first and meet a request whose caller already left.
    */
   #withdrawals: Promise<void> | undefined;
+  /** The waiters' timeouts: one timer per timeout length, not one per waiter (a backlog's timers cost every request). */
+  readonly #deadlines = new Deadlines<Waiter>(onTimeout);
   readonly #owner: WaiterOwner = {
     leave: (waiter, reason, error) => this.#leave(waiter, reason, error),
     widen: (waiter) => this.#widen(waiter),
@@ -329,7 +344,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     this.#waiters.set(req.id, waiter);
     signal?.addEventListener('abort', waiter);
     // Longer than a timer can count (about 24.8 days) is as good as no timeout.
-    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) this.#deadlines.add(waiter, timeoutMs);
     this.#scheduleStage(waiter);
     this.#tell('pending', req);
     const generation = this.#generation;
@@ -427,6 +442,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (shared === undefined) {
       shared = { labels: params.labels, selector, selectorText: params.selector, classKey, refs: 0 };
       this.#classes.set(classKey, shared);
+    } else if (shared.refs === 0) {
+      this.#idleClasses--;
     }
     shared.refs++;
     const alike = params.labels === shared.labels && params.selector === shared.selectorText;
@@ -520,7 +537,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   async #end(waiter: Waiter, reason: 'timeout' | 'closed', error: unknown): Promise<void> {
     if (waiter.ending) return;
     waiter.ending = true;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    this.#deadlines.remove(waiter);
     if (waiter.stageTimer !== undefined) {
       clearTimeout(waiter.stageTimer);
       waiter.stageTimer = undefined;
@@ -618,9 +635,12 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   #release(waiter: Waiter): void {
     this.#waiters.delete(waiter.req.id);
     const shared = this.#classes.get(waiter.req.classKey);
-    if (shared !== undefined && --shared.refs === 0) this.#classes.delete(waiter.req.classKey);
+    if (shared !== undefined && --shared.refs === 0 && ++this.#idleClasses > IDLE_SLACK + this.#classes.size - this.#idleClasses) {
+      for (const [key, idle] of this.#classes) if (idle.refs === 0) this.#classes.delete(key);
+      this.#idleClasses = 0;
+    }
     waiter.signal?.removeEventListener('abort', waiter);
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    this.#deadlines.remove(waiter);
     if (waiter.stageTimer !== undefined) {
       clearTimeout(waiter.stageTimer);
       waiter.stageTimer = undefined;

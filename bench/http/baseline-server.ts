@@ -1,23 +1,32 @@
-// The reference servers: a bare Express 5 app that answers `{ok:true}`, or (with `hold`) one that never answers.
+// The reference servers: a bare Express 5 app that answers `{ok:true}`; with `hold`, one that never answers;
+// with `mixed`, one that answers at once but holds the parker's requests (`payload=parked`) open.
 import express from 'express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
-const hold = process.argv.includes('hold');
+const mode = process.argv.includes('hold') ? 'hold' : process.argv.includes('mixed') ? 'mixed' : 'answer';
 const app = express();
 const held = new Set<Response>();
 
-if (hold) {
-  // The memory floor: what Express itself costs to keep a request open, with nothing else going on.
+const holdOpen = (res: Response): void => {
+  held.add(res);
+  res.on('close', () => held.delete(res));
+};
+// The parker marks its never-matching requests with `payload=parked` (bench/http/common.ts, ghostPath).
+const parked = (req: Request): boolean => req.query.payload === 'parked';
+
+if (mode !== 'answer') {
   app.get('/count', (_req, res) => {
     res.json({ held: held.size });
   });
-  app.all('/event', (_req, res) => {
-    held.add(res);
-    res.on('close', () => held.delete(res));
-  });
+}
+if (mode === 'hold') {
+  // The memory floor: what Express itself costs to keep a request open, with nothing else going on.
+  app.all('/event', (_req, res) => holdOpen(res));
 } else {
-  app.all('/event', (_req, res) => {
-    res.json({ ok: true });
+  // The throughput floor (mixed): what holding requests open costs Express while it answers others.
+  app.all('/event', (req, res) => {
+    if (mode === 'mixed' && parked(req)) holdOpen(res);
+    else res.json({ ok: true });
   });
 }
 

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import type { ChildPrograms } from './build';
+import { measureBacklogRounds, type BacklogRounds } from './backlog-rounds';
 import { measureMetricsCost } from './metrics-cost';
 import { cpuMs, listening, rssBytes, sleep, start, type Child, type Server } from './processes';
 
@@ -23,6 +24,8 @@ export interface HttpOptions {
   /** The standalone server to drive (`dist/cli.js`). */
   readonly cli: string;
   readonly redisUrl: string;
+  /** Interleaved rounds of each backlog comparison (bench/http/backlog-rounds.ts). */
+  readonly backlogRounds: number;
 }
 
 /** One throughput scenario's outcome, or why it did not run. */
@@ -53,6 +56,8 @@ export interface HttpReport {
   readonly rows: ScenarioRow[];
   readonly memory: MemoryRow[];
   readonly memorySkipped?: string;
+  /** The backlog comparisons in interleaved rounds, the Express control first. */
+  readonly backlog: readonly BacklogRounds[];
   readonly notes: string[];
 }
 
@@ -244,11 +249,6 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     lobby: 'lobbies of 2 to 4 (`mates=1..3&linger=200ms`), four clients per event, loop: a window opens and a full group closes it',
     widen: 'private pairs where client 2k also sends `widen=100ms:` (a stage timer per request, cleared by the match)',
   };
-  const backlogWhat = (kind: string): string =>
-    kind === 'distinct-selector'
-      ? `shared event beside ${options.waiters} parked waiters, each with \`selector=actor=absent<i>\``
-      : `shared event beside ${options.waiters} parked waiters (${kind} actors, \`selector=role=ghost\`)`;
-
   if (!server) {
     for (const [name, w] of [
       ['private pairs', what.pairs],
@@ -256,9 +256,6 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
       ['pairs, half widen', what.widen],
       ['shared event', what.shared],
       ['groups of three', what.groups],
-      ['backlog', backlogWhat('identical')],
-      ['backlog (distinct)', backlogWhat('distinct')],
-      ['backlog (own friend)', backlogWhat('distinct-selector')],
     ] as const) {
       skip(name, w, `netsync server unavailable: ${cliError}`);
     }
@@ -276,50 +273,17 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     }
     await measure('shared event', what.shared, 'shared', [s]);
     await measure('groups of three', what.groups, 'groups', [s]);
-    const event = `${prefix}shared`;
-    const variants = [
-      { name: 'backlog', actors: 'same', selectors: 'same', label: 'identical', deadlineMs: 60000 },
-      // Distinct actors make 10,000 classes; a store that scans every class per arrival takes minutes to park them.
-      { name: 'backlog (distinct)', actors: 'distinct', selectors: 'same', label: 'distinct', deadlineMs: options.quick ? 0 : options.parkDeadlineMs },
-      // Each waiting for its own absent friend (`actor=absent<i>`): 10,000 distinct selectors as well. A quick
-      // run keeps this one: it is the backlog a store without a selector index collapses under.
-      {
-        name: 'backlog (own friend)', actors: 'distinct', selectors: 'distinct', label: 'distinct-selector',
-        deadlineMs: options.quick ? 20000 : options.parkDeadlineMs,
-      },
-    ] as const;
-    for (const v of variants) {
-      if (v.deadlineMs === 0) {
-        skip(v.name, backlogWhat(v.label), 'not in a quick run (run the full benchmark)');
-        continue;
-      }
-      const plan = { count: options.waiters, event, actors: v.actors, selectors: v.selectors, eventPerWaiter: false, deadlineMs: v.deadlineMs };
-      const parked = await park(programs, s, plan, () => waitingIn(s, event, 'ghost')).catch((err: unknown) => {
-        skip(v.name, backlogWhat(v.label), `parking failed: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      });
-      if (parked) {
-        notes.push(`${v.name}: parking ${options.waiters} ${v.label} waiters took ${parked.ms} ms.`);
-        await measure(v.name, backlogWhat(v.label), 'shared', [s], async () => {
-          const still = await waitingIn(s, event, 'ghost');
-          const status = await parked.status();
-          const ok = still === options.waiters && status.answered === 0 && status.held === options.waiters;
-          return `${ok ? 'ok' : 'FAILED'}: /stats lists ${still}/${options.waiters} parked waiters after the load; ` +
-            `${status.answered} answered, ${status.held} sockets still open`;
-        });
-        log(`  check: ${rows[rows.length - 1]?.check ?? ''}`);
-        await parked.parker.stop();
-      }
-      // The next scenario starts from an empty event: wait for the server to withdraw the disconnected waiters.
-      const t0 = Date.now();
-      const left = await until(() => waitingIn(s, event, 'ghost'), 0, 60000);
-      notes.push(`${v.name}: ${left} waiters still listed ${Date.now() - t0} ms after the parker's sockets closed (withdrawal on disconnect).`);
-    }
     await s.child.stop();
   }
 
   await measure('baseline (again)', 'the same Express app, measured again after the scenarios above', 'baseline', [baseline]);
   await baseline.child.stop();
+
+  // The backlog's cost: each comparison on two fresh servers in interleaved rounds, beside the Express control.
+  const backlog = server
+    ? await measureBacklogRounds(programs, options, loadConfig, options.backlogRounds, log)
+    : [];
+  for (const b of backlog) if (b.parkMs !== undefined) notes.push(`${b.name}: parking ${options.waiters} waiters took ${b.parkMs} ms.`);
 
   // Redis: two instances, one Redis; pairs split across them so every match crosses instances.
   const redisUp = await redisAnswers(options.redisUrl);
@@ -382,7 +346,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     }
     if (r && r.errors > 0) notes.push(`${row.name}: ${r.errors} errors, e.g. ${r.errorSamples.join(' | ')}`);
   }
-  return { rows, memory, notes, ...(memorySkipped ? { memorySkipped } : {}) };
+  return { rows, memory, backlog, notes, ...(memorySkipped ? { memorySkipped } : {}) };
 }
 
 /** The figures ratios are taken to: the mean of the baseline runs of the report. */

@@ -27,7 +27,15 @@ interface Entry {
 interface RequestClass {
   readonly key: string;
   readonly bucket: Bucket;
-  readonly family: Family;
+  /** Its family while attached; an idle class is out of its family and the family may be gone. */
+  family: Family;
+  /**
+   * False once it emptied: it stays in `bucket.classes` (idle), so the same class coming back, which is
+   * common (one actor's next request), finds it instead of deleting and adding its key in a large map
+   * again. Deleting and re-adding one key in a Map of 10,000 leaves a chain of holes under that key until
+   * the table is rebuilt, and every lookup walks it.
+   */
+  attached: boolean;
   readonly labels: Labels;
   readonly selector: Selector;
   head: Entry | undefined;
@@ -57,8 +65,12 @@ interface Bucket {
   readonly key: string;
   readonly event: string;
   readonly spec: GroupSpec;
+  /** Its classes, attached and idle (see RequestClass.attached); `idleClasses` of them are idle. */
   readonly classes: Map<string, RequestClass>;
+  idleClasses: number;
+  /** Its families, with classes or idle (no classes; kept for the same reason as idle classes). */
   readonly families: Map<string, Family>;
+  idleFamilies: number;
   /** Made once the bucket holds a second family (a lone family needs no index, and most buckets have one). */
   index: FamilyIndex | undefined;
   /** The open linger window of a range bucket: open exactly while a group of at least MIN+1 is possible. */
@@ -343,7 +355,7 @@ export class MemoryStore implements MatcherStore {
     for (const entry of bucket.possible) {
       relevant.add(entry.cls);
       for (const family of this.#familiesFor(entry.cls)) {
-        if (!family.selector.matches(entry.cls.labels)) continue;
+        if (family.classes.size === 0 || !family.selector.matches(entry.cls.labels)) continue;
         for (const other of this.#classesFor(family, entry.cls)) {
           if (--budget.steps < 0) return undefined;
           if (entry.cls.selector.matches(other.labels)) relevant.add(other);
@@ -368,8 +380,8 @@ export class MemoryStore implements MatcherStore {
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
       bucket = {
-        key: bucketKey, event: req.params.event, spec: req.spec, classes: new Map(), families: new Map(), index: undefined, window: undefined,
-        possible: new Set(),
+        key: bucketKey, event: req.params.event, spec: req.spec, classes: new Map(), idleClasses: 0, families: new Map(), idleFamilies: 0,
+        index: undefined, window: undefined, possible: new Set(),
       };
       this.#buckets.set(bucketKey, bucket);
     }
@@ -379,27 +391,45 @@ export class MemoryStore implements MatcherStore {
   #classFor(bucket: Bucket, classKey: string, labels: Labels, selector: Selector): RequestClass {
     let cls = bucket.classes.get(classKey);
     if (cls === undefined) {
-      const familyKey = selectorKeyOf(selector);
-      let family = bucket.families.get(familyKey);
-      if (family === undefined) {
-        family = { key: familyKey, selector, anchor: anchorOf(selector), classes: new Set(), byLabel: undefined };
-        bucket.families.set(familyKey, family);
-        if (bucket.index !== undefined) bucket.index.add(family);
-        else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
-      }
       cls = {
-        key: classKey, bucket, family, labels, selector,
+        key: classKey, bucket, family: this.#familyFor(bucket, selector), attached: true, labels, selector,
         head: undefined, tail: undefined, size: 0, selfCompatible: undefined,
       };
       bucket.classes.set(classKey, cls);
-      family.classes.add(cls);
-      if (family.byLabel !== undefined) fileByLabels(family.byLabel, cls);
-      else if (family.classes.size > 1) {
-        family.byLabel = new ValueIndex();
-        for (const member of family.classes) fileByLabels(family.byLabel, member);
-      }
+      this.#join(cls);
+    } else if (!cls.attached) {
+      bucket.idleClasses--;
+      cls.attached = true;
+      cls.family = this.#familyFor(bucket, cls.selector);
+      this.#join(cls);
     }
     return cls;
+  }
+
+  /** The bucket's family of `selector`, made if there is none. */
+  #familyFor(bucket: Bucket, selector: Selector): Family {
+    const familyKey = selectorKeyOf(selector);
+    let family = bucket.families.get(familyKey);
+    if (family === undefined) {
+      family = { key: familyKey, selector, anchor: anchorOf(selector), classes: new Set(), byLabel: undefined };
+      bucket.families.set(familyKey, family);
+      if (bucket.index !== undefined) bucket.index.add(family);
+      else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
+    } else if (family.classes.size === 0) {
+      bucket.idleFamilies--;
+    }
+    return family;
+  }
+
+  /** File an attached class in its family. */
+  #join(cls: RequestClass): void {
+    const family = cls.family;
+    family.classes.add(cls);
+    if (family.byLabel !== undefined) fileByLabels(family.byLabel, cls);
+    else if (family.classes.size > 1) {
+      family.byLabel = new ValueIndex();
+      for (const member of family.classes) fileByLabels(family.byLabel, member);
+    }
   }
 
   /**
@@ -450,7 +480,7 @@ export class MemoryStore implements MatcherStore {
     if (mates === 1 && afterSeq === 0) return this.#oldestPartner(cls, self);
     const candidates: Entry[] = [];
     for (const family of this.#familiesFor(cls)) {
-      if (!family.selector.matches(cls.labels)) continue;
+      if (family.classes.size === 0 || !family.selector.matches(cls.labels)) continue;
       for (const other of this.#classesFor(family, cls)) {
         if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
         let taken = 0;
@@ -488,7 +518,7 @@ export class MemoryStore implements MatcherStore {
   #oldestPartner(cls: RequestClass, self: Entry | undefined): Entry[] | undefined {
     let best: Entry | undefined;
     for (const family of this.#familiesFor(cls)) {
-      if (!family.selector.matches(cls.labels)) continue;
+      if (family.classes.size === 0 || !family.selector.matches(cls.labels)) continue;
       for (const other of this.#classesFor(family, cls)) {
         const head = other.head === self ? self?.next : other.head;
         if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
@@ -526,22 +556,35 @@ export class MemoryStore implements MatcherStore {
     this.#entries.delete(entry.req.id);
   }
 
-  /** Forget an empty class, so memory follows what is pending, not history. */
+  /**
+   * An empty class leaves its family and turns idle; idle classes and families are forgotten once they
+   * outnumber the live ones (plus a little slack), so memory follows what is pending, not history, and the
+   * sweep costs O(1) per class dropped.
+   */
   #dropClass(cls: RequestClass, dropBucket = true): void {
+    if (!cls.attached) return;
     const bucket = cls.bucket;
-    if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
+    cls.attached = false;
+    bucket.idleClasses++;
     const family = cls.family;
-    if (family.classes.delete(cls) && family.byLabel !== undefined) unfileByLabels(family.byLabel, cls);
-    if (family.classes.size === 0 && bucket.families.get(family.key) === family) {
-      bucket.families.delete(family.key);
-      bucket.index?.remove(family);
+    if (family.classes.delete(cls)) {
+      if (family.byLabel !== undefined) unfileByLabels(family.byLabel, cls);
+      if (family.classes.size === 0) {
+        // A family left with one class keeps its label index: it is rebuilt only when it grows past one.
+        family.byLabel = undefined;
+        bucket.idleFamilies++;
+      }
     }
+    if (bucket.idleClasses > IDLE_SLACK + bucket.classes.size - bucket.idleClasses) sweepClasses(bucket);
+    if (bucket.idleFamilies > IDLE_SLACK + bucket.families.size - bucket.idleFamilies) sweepFamilies(bucket);
     if (dropBucket) this.#dropBucketIfEmpty(bucket);
   }
 
-  /** Forget a bucket without classes (and so without a window). */
+  /** Forget a bucket without pending requests (and so without a window). */
   #dropBucketIfEmpty(bucket: Bucket): void {
-    if (bucket.classes.size === 0 && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
+    if (bucket.classes.size === bucket.idleClasses && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) {
+      this.#buckets.delete(bucket.key);
+    }
   }
 
   /** Every listener hears of the group even if one throws; the first error is rethrown afterwards. */
@@ -556,6 +599,23 @@ export class MemoryStore implements MatcherStore {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+/** Idle classes or families a bucket may keep beyond as many as it has live ones. */
+const IDLE_SLACK = 64;
+
+function sweepClasses(bucket: Bucket): void {
+  for (const [key, cls] of bucket.classes) if (!cls.attached) bucket.classes.delete(key);
+  bucket.idleClasses = 0;
+}
+
+function sweepFamilies(bucket: Bucket): void {
+  for (const [key, family] of bucket.families) {
+    if (family.classes.size > 0) continue;
+    bucket.families.delete(key);
+    bucket.index?.remove(family);
+  }
+  bucket.idleFamilies = 0;
 }
 
 /** What a group's members receive about each other; `stage` only for a request that widens. */

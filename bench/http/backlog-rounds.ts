@@ -1,0 +1,140 @@
+// The backlog's cost in interleaved rounds: two fresh servers of one kind, one holding never-matching requests
+// open, the same load alternating between them; and the same for a bare Express app, the floor of that cost.
+import type { ChildPrograms } from './build';
+import type { LoadConfig, LoadKind, LoadResult } from './common';
+import { listening, start, type Server } from './processes';
+import { park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
+
+/** One backlog comparison: the rounds of the server without the backlog and of the one with it. */
+export interface BacklogRounds {
+  readonly name: string;
+  readonly what: string;
+  /** Round by round, in the order measured (each pair alternates which server goes first). */
+  readonly plain: readonly RoundResult[];
+  readonly loaded: readonly RoundResult[];
+  /** loaded / plain req/s of each round. */
+  readonly ratios: readonly number[];
+  /** The median of `ratios`. */
+  readonly median?: number;
+  readonly parkMs?: number;
+  readonly check?: string;
+  readonly skipped?: string;
+}
+
+export interface RoundResult {
+  readonly result: LoadResult;
+  readonly serverCpuUsPerRequest: number;
+}
+
+/** The control: bare Express, answered at once, beside requests it merely holds open. */
+export const CONTROL = 'Express control';
+export const BACKLOG_IDENTICAL = 'backlog (identical)';
+export const BACKLOG_DISTINCT = 'backlog (distinct)';
+export const BACKLOG_OWN_FRIEND = 'backlog (own friend)';
+
+interface Variant {
+  readonly name: string;
+  readonly what: string;
+  readonly kind: LoadKind;
+  readonly netsync: boolean;
+  readonly actors: ParkPlan['actors'];
+  readonly selectors: 'same' | 'distinct';
+}
+
+type Log = (line: string) => void;
+
+function variants(waiters: number): Variant[] {
+  return [
+    { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\`, beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
+    { name: BACKLOG_IDENTICAL, what: `shared event beside ${waiters} parked identical waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'same', selectors: 'same' },
+    { name: BACKLOG_DISTINCT, what: `shared event beside ${waiters} parked distinct-actor waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'same' },
+    { name: BACKLOG_OWN_FRIEND, what: `shared event beside ${waiters} parked waiters, each with \`selector=actor=absent<i>\``, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'distinct' },
+  ];
+}
+
+function startMixedExpress(programs: ChildPrograms): Promise<Server> {
+  return listening(start(process.execPath, [programs.baselineServer, 'mixed']), 'Express control');
+}
+
+async function heldBy(server: Server): Promise<number> {
+  const res = await fetch(`${server.url}/count`);
+  return ((await res.json()) as { held: number }).held;
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * Every comparison in turn: two fresh servers, the backlog parked on one, then `rounds` rounds of the same
+ * load on each, alternating which goes first, so a drift of the machine weighs on both alike.
+ */
+export async function measureBacklogRounds(
+  programs: ChildPrograms,
+  options: HttpOptions,
+  loadConfig: (kind: LoadKind, targets: readonly Server[]) => LoadConfig,
+  rounds: number,
+  log: Log,
+  only?: readonly string[],
+): Promise<BacklogRounds[]> {
+  const out: BacklogRounds[] = [];
+  const prefix = loadConfig('shared', []).eventPrefix;
+  for (const v of variants(options.waiters)) {
+    if (only !== undefined && only.length > 0 && !only.some((o) => v.name.includes(o))) continue;
+    const startOne = (): Promise<Server> => (v.netsync ? startNetsync(options) : startMixedExpress(programs));
+    const [plain, loaded] = await Promise.all([startOne(), startOne()]);
+    try {
+      // The load's own event is the one the backlog waits in: arrivals meet the backlog, never match it.
+      const event = `${prefix}shared`;
+      const held = v.netsync ? () => waitingIn(loaded, event, 'ghost') : () => heldBy(loaded);
+      const plan: ParkPlan = { count: options.waiters, event, actors: v.actors, selectors: v.selectors, eventPerWaiter: false, deadlineMs: options.parkDeadlineMs };
+      const parked = await park(programs, loaded, plan, held).catch((err: unknown) => err as Error);
+      if (parked instanceof Error) {
+        out.push({ name: v.name, what: v.what, plain: [], loaded: [], ratios: [], skipped: `parking failed: ${parked.message}` });
+        log(`${v.name.padEnd(22)} skipped: parking failed: ${parked.message}`);
+        continue;
+      }
+      const plainRuns: RoundResult[] = [];
+      const loadedRuns: RoundResult[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? [false, true] : [true, false];
+        for (const withBacklog of order) {
+          const server = withBacklog ? loaded : plain;
+          const run = await runLoad(programs, loadConfig(v.kind, [server]), [server]);
+          (withBacklog ? loadedRuns : plainRuns).push(run);
+        }
+        const ratio = (loadedRuns[r] as RoundResult).result.rps / (plainRuns[r] as RoundResult).result.rps;
+        log(`${v.name.padEnd(22)} round ${r + 1}: ${(plainRuns[r] as RoundResult).result.rps.toFixed(0)} req/s without, ` +
+          `${(loadedRuns[r] as RoundResult).result.rps.toFixed(0)} with the backlog (${ratio.toFixed(2)}×); server ` +
+          `${(plainRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} → ${(loadedRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
+      }
+      const still = await held();
+      const status = await parked.status();
+      const ok = still === options.waiters && status.answered === 0 && status.held === options.waiters;
+      const check = `${ok ? 'ok' : 'FAILED'}: ${still}/${options.waiters} still held after the load; ${status.answered} answered, ${status.held} sockets open`;
+      await parked.parker.stop();
+      const ratios = plainRuns.map((p, i) => (loadedRuns[i] as RoundResult).result.rps / p.result.rps);
+      const row: BacklogRounds = { name: v.name, what: v.what, plain: plainRuns, loaded: loadedRuns, ratios, median: median(ratios), parkMs: parked.ms, check };
+      out.push(row);
+      log(`${v.name.padEnd(22)} median ${row.median?.toFixed(2)}× over ${rounds} rounds (${ratios.map((x) => x.toFixed(2)).join(', ')}); ${check}`);
+    } finally {
+      await Promise.all([plain.child.stop(), loaded.child.stop()]);
+    }
+  }
+  return out;
+}
+
+/** Console lines: netsync's backlog ratios next to the control's, so the floor is measured, not assumed. */
+export function backlogSummary(rows: readonly BacklogRounds[]): string[] {
+  const control = rows.find((r) => r.name === CONTROL)?.median;
+  return rows.map((r) => {
+    if (r.median === undefined) return `${r.name}: ${r.skipped ?? 'not measured'}`;
+    const beside = r.name === CONTROL || control === undefined ? '' : ` (control ${control.toFixed(2)}×)`;
+    const cpu = median(r.plain.map((p, i) => (r.loaded[i] as RoundResult).serverCpuUsPerRequest / p.serverCpuUsPerRequest));
+    return `${r.name}: with/without the backlog ${r.median.toFixed(2)}× req/s (median of ${r.ratios.length})${beside}; ` +
+      `server CPU per request ${cpu === undefined ? '–' : `${cpu.toFixed(2)}×`}`;
+  });
+}
