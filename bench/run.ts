@@ -1,5 +1,5 @@
 // `npm run bench`: the HTTP scenarios against a bare Express endpoint, then the micro-benchmarks; writes BENCHMARKS.md.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildChildPrograms } from './http/build';
 import type { LoadConfig, LoadKind } from './http/common';
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   if (args.part === undefined) {
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = renderMarkdown({ command, date: started, quick: args.quick, clients: options.clients, durationMs: options.durationMs, http, micro });
-    writeFileSync(path.join(root, 'BENCHMARKS.md'), md);
+    writeFileSync(path.join(root, 'BENCHMARKS.md'), md + handWrittenSections(path.join(root, 'BENCHMARKS.md')));
     log(`results written to BENCHMARKS.md (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`);
   }
 }
@@ -149,3 +149,18 @@ main()
     process.exitCode = 1;
   })
   .finally(killAll);
+
+/** Marks where BENCHMARKS.md's hand-written sections start: figures of one-off runs that a full run must not drop. */
+const HAND_WRITTEN = '<!-- Sections below this line are written by hand; a full `npm run bench` rewrites the report above and keeps them. -->';
+
+/** The marker and everything after it in the existing file, to append to a new report ('' if none). */
+function handWrittenSections(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const at = text.indexOf(HAND_WRITTEN);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
+}
