@@ -22,7 +22,7 @@ describe('netsync --metrics', () => {
     const text = await res.text();
     expect(text).toMatch(/^netsync_requests_total\{outcome="matched"\} 2$/m);
     expect(text).toMatch(/^netsync_requests_total\{outcome="rejected"\} 1$/m);
-    expect(text).toMatch(/^netsync_time_to_match_seconds_count 2$/m);
+    expect(text).toMatch(/^netsync_time_to_match_seconds_count{stage="0"} 2$/m);
     expect(text).toMatch(/^netsync_group_size_count 1$/m);
     expect(text).toMatch(/^netsync_waiting_requests 0$/m);
     expect(text).toMatch(/^netsync_oldest_wait_seconds 0$/m);

@@ -56,7 +56,7 @@ describe('netsyncMetrics', () => {
     expect([(await a).status, b.status]).toEqual([200, 200]);
 
     expect(await m.outcomes()).toEqual({ ...ZERO, matched: 2 });
-    expect(await m.value('netsync_time_to_match_seconds_count')).toBe(2);
+    expect(await m.value('netsync_time_to_match_seconds_count', { stage: '0' })).toBe(2);
     expect(await m.value('netsync_time_to_match_seconds_sum')).toBeGreaterThanOrEqual(0);
     expect(await m.value('netsync_group_size_count')).toBe(1);
     expect(await m.value('netsync_group_size_sum')).toBe(2);

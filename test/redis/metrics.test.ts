@@ -50,7 +50,7 @@ describeRedis('netsyncMetrics with the Redis store', () => {
       expect(await series(registry)).toMatchObject({
         'netsync_requests_total{outcome=matched}': 1,
         'netsync_requests_total{outcome=unavailable}': 0,
-        netsync_time_to_match_seconds_count: 1,
+        'netsync_time_to_match_seconds_count{stage=0}': 1,
         netsync_group_size_count: 1,
         netsync_group_size_sum: 2,
         netsync_waiting_requests: 0,
