@@ -51,7 +51,8 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type NetsyncError } from '../errors';
 import { GROUP_SEARCH_BUDGET } from './matching';
-import type { RedisClientLike } from './redis/client';
+import { NotSentError, type RedisClientLike } from './redis/client';
+import { clusterClient, isClusterClient, slotGuarded, type RedisClusterLike } from './redis/cluster';
 import { classId, decodeGroup, decodeRecord, encodeClass, encodeFamily, encodeRequest, familyId } from './redis/codec';
 import { checkPrefix, eventsKey, instanceChannel, recordsKey, registryKey, resultKey } from './redis/keys';
 import { isListed, livenessJson, livenessOf, type Liveness } from './redis/liveness';
@@ -60,11 +61,15 @@ import { CommandTimeoutError, isRedisReply, LuaScript, runScript, withTimeout } 
 import type { LostListener, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
 
 export type { RedisClientLike, ScriptCall } from './redis/client';
+export type { ClusterNodeLike, RedisClusterLike } from './redis/cluster';
 
 /** Options of `new RedisStore(...)`. */
 export interface RedisStoreOptions {
-  /** A connected client; the store duplicates it twice (pub/sub, and the instance registry) and never closes it. */
-  client: RedisClientLike;
+  /**
+   * A connected client: a single client (`createClient()`) or a cluster client (`createCluster()`). The store
+   * duplicates it twice (pub/sub, and the instance registry) and never closes it.
+   */
+  client: RedisClientLike | RedisClusterLike;
   /** Key and channel prefix. Default `netsync:`. */
   prefix?: string;
   /** Instance lease in ms: how long the records of a vanished instance stay matchable at most. Default 5000. */
@@ -95,11 +100,11 @@ const RESEND_BATCH = 100;
 /** Encoded class data kept for reuse, at most. */
 const CLASS_CACHE_LIMIT = 10_000;
 
-const OFFER = new LuaScript(OFFER_LUA);
-const WITHDRAW = new LuaScript(WITHDRAW_LUA);
-const SWEEP = new LuaScript(SWEEP_LUA);
+const OFFER = new LuaScript(slotGuarded(OFFER_LUA));
+const WITHDRAW = new LuaScript(slotGuarded(WITHDRAW_LUA));
+const SWEEP = new LuaScript(slotGuarded(SWEEP_LUA));
 const LIST = new LuaScript(LIST_LUA);
-const CONSUME = new LuaScript(CONSUME_LUA);
+const CONSUME = new LuaScript(slotGuarded(CONSUME_LUA));
 const REGISTRY = new LuaScript(REGISTRY_LUA);
 const EVENTS = new LuaScript(EVENTS_LUA);
 
@@ -124,11 +129,6 @@ interface ClassData {
   readonly f: string;
   readonly cls: string;
   readonly fam: string;
-}
-
-/** A command that was never sent: the client is not connected. */
-class NotSentError extends Error {
-  override readonly name = 'NotSentError';
 }
 
 /**
@@ -185,10 +185,12 @@ export class RedisStore implements MatcherStore {
   #sweepCursor = '0';
 
   constructor(options: RedisStoreOptions) {
-    const { client, prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000, resultTtlMs = 3_600_000 } = options;
-    if (typeof client !== 'object' || client === null || typeof client.duplicate !== 'function') {
-      throw new TypeError('RedisStore: option client must be a connected Redis client (node-redis createClient())');
+    const { prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000, resultTtlMs = 3_600_000 } = options;
+    if (typeof options.client !== 'object' || options.client === null || typeof options.client.duplicate !== 'function') {
+      throw new TypeError('RedisStore: option client must be a connected Redis client (node-redis createClient() or createCluster())');
     }
+    // A cluster routes each script to its slot's master itself; everything else is the same.
+    const client = isClusterClient(options.client) ? clusterClient(options.client) : options.client;
     checkPrefix(prefix);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) {
       throw new TypeError(`RedisStore: option leaseMs must be an integer of at least 30, got ${String(leaseMs)}`);

@@ -66,3 +66,8 @@ export interface RedisClientLike {
   on(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
   off(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
 }
+
+/** A command that was never sent (not connected), or that Redis certainly did not run: no effect in Redis. */
+export class NotSentError extends Error {
+  override readonly name = 'NotSentError';
+}
