@@ -1,6 +1,7 @@
 // `npm run bench`: the HTTP scenarios against a bare Express endpoint, then the micro-benchmarks; writes BENCHMARKS.md.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderClusterSection, runClusterBench, writeClusterSection } from './cluster';
 import { buildChildPrograms } from './http/build';
 import type { LoadConfig, LoadKind } from './http/common';
 import { MICRO_BENCHMARKS, runMicro, type MicroName, type MicroResult } from './http/micro';
@@ -10,17 +11,19 @@ import { checkTargets, machine, renderMarkdown } from './http/report';
 import { measureMetricsCost, metricsRatio } from './http/metrics-cost';
 import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|metrics|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
-  no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
+const USAGE = `usage: npm run bench -- [http|metrics|selector|engine|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--cli PATH]
+  no part: everything (HTTP scenarios, micro-benchmarks, Redis Cluster), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
+  cluster: private pairs over three instances on a private three-master Redis Cluster against one Redis
+           (rewrites only the Redis Cluster section of BENCHMARKS.md)
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)`;
 
-type Part = 'http' | 'metrics' | MicroName | 'profile';
-const PARTS: readonly Part[] = ['http', 'metrics', ...MICRO_BENCHMARKS, 'profile'];
+type Part = 'http' | 'metrics' | MicroName | 'cluster' | 'profile';
+const PARTS: readonly Part[] = ['http', 'metrics', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
 
 interface Args {
   readonly part?: Part;
@@ -108,10 +111,22 @@ async function main(): Promise<void> {
   for (const name of MICRO_BENCHMARKS) {
     if (args.part === undefined || args.part === name) micro.push(await runMicro(name, args.quick, args.quick ? 30000 : 600000, log));
   }
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  let cluster: string | undefined;
+  if (args.part === undefined || args.part === 'cluster') {
+    log(`── Redis Cluster: private pairs over three instances, ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per store`);
+    cluster = renderClusterSection(await runClusterBench(programs, options, log), command, started);
+  }
+  if (args.part === 'cluster' && cluster !== undefined) {
+    writeClusterSection(path.join(root, 'BENCHMARKS.md'), cluster);
+    log('the Redis Cluster section of BENCHMARKS.md rewritten');
+  }
   if (args.part === undefined) {
-    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = renderMarkdown({ command, date: started, quick: args.quick, clients: options.clients, durationMs: options.durationMs, http, micro });
-    writeFileSync(path.join(root, 'BENCHMARKS.md'), md);
+    writeFileSync(path.join(root, 'BENCHMARKS.md'), cluster === undefined ? md : `${md.trimEnd()}
+
+${cluster}
+`);
     log(`results written to BENCHMARKS.md (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`);
   }
 }
