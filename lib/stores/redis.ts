@@ -40,6 +40,12 @@
 // lapsed and its records are purged; the window in which a dead instance's record can still be matched is
 // one snapshot's age. Local timers only schedule work: renewal, the sweep and retries.
 //
+// Redis Cluster (redis/cluster.ts): a cluster client is wrapped so each script goes to the master of its first
+// key's slot (the records key, or a result key of the same event), never following ASK; the writing scripts
+// start with a slot guard that ends them before any write on a slot that is migrating. Such a refusal, like
+// MOVED or a master that is not connected, means the command did not run: a NotSentError, as when Redis is
+// away. Groups use classic pub/sub, which a cluster forwards to every node.
+//
 // Lost vs uncertain. A command with no answer (slow Redis, broken connection) leaves its request uncertain,
 // not lost: the caller keeps waiting, the instance keeps its id, and on `ready` (and every renewal) the offer
 // is sent again — idempotent, it reports the group the request joined meanwhile, confirms it pending, or
