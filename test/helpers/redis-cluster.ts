@@ -70,18 +70,24 @@ export class PrivateCluster {
 
   private constructor(readonly nodes: readonly ClusterNode[], readonly dir: string) {}
 
-  /** Start three masters and join them; on any failure every process started so far is stopped. */
+  /**
+   * Start three masters and join them, within FORM_LIMIT_MS; on any failure or overrun every process started
+   * (or still starting) is stopped before it rejects.
+   */
   static async start(): Promise<PrivateCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'netsync-cluster-'));
     const servers: PrivateRedis[] = [];
-    try {
+    let abandoned = false;
+    const form = async (): Promise<PrivateCluster> => {
       for (let i = 0; i < 3; i++) {
         // The cluster bus port is given explicitly: the default (port + 10000) may not exist for a high free port.
         const bus = await freePort();
-        servers.push(await PrivateRedis.start([
+        const server = await PrivateRedis.start([
           '--cluster-enabled', 'yes', '--cluster-port', String(bus), '--dir', dir,
           '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000',
-        ]));
+        ]);
+        servers.push(server);
+        if (abandoned) throw new Error('the cluster start was abandoned');
       }
       await run('redis-cli', [
         '--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes',
@@ -91,10 +97,23 @@ export class PrivateCluster {
       const cluster = new PrivateCluster(nodes, dir);
       await cluster.settled();
       return cluster;
+    };
+    const forming = form();
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the cluster did not form within ${FORM_LIMIT_MS}ms`)), FORM_LIMIT_MS);
+    });
+    try {
+      return await Promise.race([forming, overrun]);
     } catch (err) {
+      abandoned = true;
+      // A server still starting is stopped once it is up (it joins `servers` first).
+      await forming.catch(() => undefined);
       await Promise.all(servers.map((s) => s.stop()));
       await rm(dir, { recursive: true, force: true });
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

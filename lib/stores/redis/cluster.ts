@@ -67,8 +67,12 @@ export function slotGuarded(lua: string): string {
   return SLOT_GUARD_LUA + lua;
 }
 
-/** The store's client shape over a cluster client: scripts go to the master of their first key's slot. */
-export function clusterClient(cluster: RedisClusterLike): RedisClientLike {
+/**
+ * The store's client shape over a cluster client: scripts go to the master of their first key's slot. A copy
+ * made by `duplicate()` also reports its parent's nodes coming back as `ready`: a master that restarted may have
+ * lost its keys, and the store re-offers its waiters on its pub/sub connection's `ready`.
+ */
+export function clusterClient(cluster: RedisClusterLike, parent?: RedisClusterLike): RedisClientLike {
   // Listeners as the store registers them, and what they became on the cluster (both `ready` events).
   const wrapped = { ready: new Map<(error?: unknown) => void, (...args: unknown[]) => void>(), error: new Map<(error?: unknown) => void, (...args: unknown[]) => void>() };
 
@@ -98,7 +102,7 @@ export function clusterClient(cluster: RedisClusterLike): RedisClientLike {
     subscribe: (channel, listener) => cluster.subscribe(channel, listener),
     unsubscribe: (channel) => cluster.unsubscribe(channel),
     // The store's own connections (pub/sub, registry) connect to a node only once they use it.
-    duplicate: () => clusterClient(cluster.duplicate({ minimizeConnections: true })),
+    duplicate: () => clusterClient(cluster.duplicate({ minimizeConnections: true }), cluster),
     connect: () => cluster.connect(),
     close: () => cluster.close(),
     destroy: () => void cluster.destroy(),
@@ -109,6 +113,7 @@ export function clusterClient(cluster: RedisClusterLike): RedisClientLike {
       if (event === 'ready') {
         cluster.on('connect', forward);
         cluster.on('node-ready', forward);
+        parent?.on('node-ready', forward);
       } else {
         cluster.on('error', forward);
         cluster.on('node-error', forward);
@@ -120,6 +125,7 @@ export function clusterClient(cluster: RedisClusterLike): RedisClientLike {
       if (forward === undefined) return this;
       wrapped[event].delete(listener);
       for (const name of event === 'ready' ? ['connect', 'node-ready'] : ['error', 'node-error']) cluster.off(name, forward);
+      if (event === 'ready') parent?.off('node-ready', forward);
       return this;
     },
   };
