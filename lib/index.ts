@@ -19,6 +19,7 @@ export type { NetsyncMetrics, NetsyncMetricsOptions, RequestOutcome } from './me
 export { MemoryStore } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
+export type { ClusterNodeLike, RedisClusterLike } from './stores/redis';
 export type {
   MatcherStore, PendingRequest, PendingSnapshot, Group, GroupMember, MatchListener, LostListener,
 } from './stores/types';
