@@ -80,7 +80,13 @@ export function clusterClient(cluster: RedisClusterLike, parent?: RedisClusterLi
     const key = keys[0];
     if (key === undefined) throw new TypeError('a script call on a cluster needs a key to route by');
     if (!cluster.isReady) throw new NotSentError('the cluster client is not connected');
-    const node = await cluster.getNodeClientForKey(key);
+    let node: ClusterNodeLike;
+    try {
+      node = await cluster.getNodeClientForKey(key);
+    } catch (err) {
+      // No master known for the slot, or no connection to it: nothing was sent.
+      throw new NotSentError('no connected master for this key', { cause: err });
+    }
     // A node that is down (reconnecting) would queue the command or fail it later: say so now.
     if (!node.isReady) throw new NotSentError('the master of this key is not connected');
     try {
