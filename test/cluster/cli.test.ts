@@ -1,7 +1,7 @@
 // `netsync --redis-cluster`: its parsing, and two standalone servers on a three-master cluster (a pair, /stats, kill -9 and lease lapse).
 import { parseArgs } from '../../lib/cli/args';
 import { recordsKey, registryKey } from '../../lib/stores/redis/keys';
-import { serveCli, STARTUP_LINE, type CliChild } from '../cli/child';
+import { serveCli, startCli, STARTUP_LINE, type CliChild } from '../cli/child';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
 import { describeCluster, PrivateCluster, type TestCluster } from '../helpers/redis-cluster';
 
@@ -80,6 +80,14 @@ describeCluster('netsync CLI processes on a Redis Cluster', () => {
     ]);
     return expiry === null || expiry < Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
+
+  it('exits 1 and says so when no seed node answers at start', async () => {
+    const child = startCli((pkg as BuiltPackage).cli, ['127.0.0.1:0', '--redis-cluster', 'redis://127.0.0.1:1,redis://127.0.0.1:2']);
+    running.push(child);
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(child.stderr()).toContain('cannot connect to Redis Cluster at cluster:redis://127.0.0.1:1,redis://127.0.0.1:2');
+    expect(child.lines).toEqual([]);
+  });
 
   it('meets across two servers; after one is killed and its lease expires, its waiter is never matched', async () => {
     const c = cluster as PrivateCluster;
