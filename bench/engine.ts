@@ -1,4 +1,5 @@
-// Engine benchmark: pairs per second in-process, arrival cost beside a large never-matching backlog, heap per pending request.
+// Engine benchmark: pairs per second in-process, arrival cost beside a large never-matching backlog (exact and range
+// requests), heap per pending request (with and without widening stage timers).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
@@ -82,8 +83,45 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-/** Heap bytes per pending hub send (needs --expose-gc). */
-async function heapPerPending(count: number, kind: BacklogKind): Promise<number> {
+/**
+ * Microseconds per arrival of range requests (`mates=1..3`, a long linger) that fill lobbies of four, on an
+ * empty store and beside `backlog` range requests of the same spec that can meet nobody; alternating rounds, medians.
+ */
+async function rangeArrivalCosts(backlog: number, arrivals: number, rounds: number): Promise<{ empty: number; crowded: number }> {
+  const spec = { mates: '1..3', linger: '1h' } as const;
+  const make = async (count: number): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> => {
+    const hub = new Netsync({ maxPending: count + 10_000 });
+    const ghosts: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) ghosts.push(hub.send({ event: 'lobby', actor: `ghost${i}`, selector: 'role=ghost', ...spec }).catch(() => undefined));
+    await drain();
+    return { hub, ghosts };
+  };
+  const round = async (hub: Netsync, r: number): Promise<number> => {
+    const start = performance.now();
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < arrivals; i++) sends.push(hub.send({ event: 'lobby', actor: `r${r}p${i}`, ...spec }));
+    await Promise.all(sends);
+    return ((performance.now() - start) * 1000) / arrivals;
+  };
+  const empty = await make(0);
+  const crowded = await make(backlog);
+  const emptyTimes: number[] = [];
+  const crowdedTimes: number[] = [];
+  await round(empty.hub, -1);
+  await round(crowded.hub, -1);
+  for (let r = 0; r < rounds; r++) {
+    emptyTimes.push(await round(empty.hub, r));
+    crowdedTimes.push(await round(crowded.hub, r));
+  }
+  for (const { hub, ghosts } of [empty, crowded]) {
+    await hub.close();
+    await Promise.all(ghosts);
+  }
+  return { empty: median(emptyTimes), crowded: median(crowdedTimes) };
+}
+
+/** Heap bytes per pending hub send (needs --expose-gc); `widen` gives each a stage an hour away (a pending timer). */
+async function heapPerPending(count: number, kind: BacklogKind, widen = false): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const hub = new Netsync({ maxPending: count + 1 });
@@ -95,7 +133,7 @@ async function heapPerPending(count: number, kind: BacklogKind): Promise<number>
   for (let i = 0; i < count; i++) {
     const actor = kind === 'identical' ? 'ghost' : `actor${i}`;
     const selector = kind === 'distinct-selector' ? `actor=absent${i}` : 'role=ghost';
-    sends.push(hub.send({ event: 'e', actor, selector }).catch(() => undefined));
+    sends.push(hub.send({ event: 'e', actor, selector, ...(widen ? { widen: '1h:role=phantom' } : {}) }).catch(() => undefined));
   }
   await drain();
   gc();
@@ -116,6 +154,11 @@ async function heapReport(): Promise<void> {
   console.log(`heap per pending request (${identical.toLocaleString('en-US')} identical requests): ${perIdentical.toFixed(0)} bytes`);
   console.log(`heap per pending request (${distinct.toLocaleString('en-US')} distinct actors): ${perDistinct.toFixed(0)} bytes`);
   console.log(`heap per pending request (${distinct.toLocaleString('en-US')} distinct actors and selectors): ${perSelector.toFixed(0)} bytes`);
+  const perWidening = await heapPerPending(distinct, 'distinct-actor', true);
+  console.log(
+    `heap per pending request with a widening stage timer (${distinct.toLocaleString('en-US')} distinct actors): ${perWidening.toFixed(0)} bytes ` +
+    `(${(perWidening - perDistinct).toFixed(0)} more than without)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -150,6 +193,13 @@ async function main(): Promise<void> {
       `(empty store ${empty.toFixed(2)} µs, ${(crowded / empty).toFixed(2)}x; medians)`,
     );
   }
+
+  const rangeBacklog = 10_000;
+  const range = await rangeArrivalCosts(rangeBacklog, quick ? 2_000 : 4_000, quick ? 3 : 9);
+  console.log(
+    `range arrival cost (mates=1..3, lobbies of four) beside ${rangeBacklog.toLocaleString('en-US')} never-matching range waiters: ` +
+    `${range.crowded.toFixed(2)} µs (empty store ${range.empty.toFixed(2)} µs, ${(range.crowded / range.empty).toFixed(2)}x; medians)`,
+  );
 
   // Heap is measured in a child with the collector exposed, away from this process's garbage.
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--heap-only', ...(quick ? ['--quick'] : [])], {

@@ -50,8 +50,8 @@ function scriptName(sha: string): string {
 let nextId = 0;
 
 function request(params: SendParams): PendingRequest {
-  const { params: normalized, selector, classKey } = normalizeParams(params);
-  return { id: `bench-${(nextId++).toString(36)}`, params: normalized, selector, classKey, createdAt: Date.now() };
+  const { params: normalized, selector, classKey, spec, stages } = normalizeParams(params);
+  return { id: `bench-${(nextId++).toString(36)}`, params: normalized, selector, classKey, spec, stages, createdAt: Date.now() };
 }
 
 function median(values: readonly number[]): number {

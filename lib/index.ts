@@ -17,12 +17,15 @@ export { netsyncMetrics } from './metrics';
 export type { NetsyncMetrics, NetsyncMetricsOptions, RequestOutcome } from './metrics';
 
 export { MemoryStore } from './stores/memory';
+export type { MemoryStoreOptions, StoreClock } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
 export type { ClusterNodeLike, RedisClusterLike } from './stores/redis';
 export type {
   MatcherStore, PendingRequest, PendingSnapshot, Group, GroupMember, MatchListener, LostListener,
+  GroupSpec, Stage, StageChange, LingerWindow, WindowListener,
 } from './stores/types';
+export { specKeyOf } from './stores/matching';
 
 export {
   parseSelector, parseLabels, validateLabels, selectorOf, isValidLabelKey, isValidLabelValue, SelectorError,
@@ -32,5 +35,5 @@ export type { Selector, Requirement, Operator, Labels } from './selector';
 export { NetsyncError, ERROR_STATUS, CLIENT_ERROR_STATUS, errors, isNetsyncError } from './errors';
 export type { ErrorCode, ServerErrorCode } from './errors';
 export type {
-  JsonValue, SendParams, RequestParams, Member, Match, StatsEntry, StatsTree,
+  JsonValue, SendParams, RequestParams, Member, Match, StatsEntry, StatsTree, MatesRange, WidenStage, WidenStageParams,
 } from './types';

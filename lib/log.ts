@@ -1,7 +1,7 @@
 // Lifecycle logging of a hub: the lane graph of the Go original, or one JSON object per line.
 import type { Netsync, WithdrawReason } from './netsync';
-import type { Group, PendingRequest } from './stores/types';
-import type { Match } from './types';
+import type { Group, LingerWindow, PendingRequest } from './stores/types';
+import type { Match, RequestParams } from './types';
 
 /** How lifecycle events are logged. */
 export type LogFormat = 'graph' | 'json' | 'off';
@@ -16,6 +16,8 @@ export interface LogHandlers {
   pending(req: PendingRequest): void;
   match(group: Group, match: Match): void;
   withdrawn(req: PendingRequest, reason: WithdrawReason): void;
+  /** A linger window opened with these requests of the hub in its possible group. */
+  lingering(reqs: readonly PendingRequest[], window: LingerWindow): void;
 }
 
 const LOG_FORMATS: readonly LogFormat[] = ['graph', 'json', 'off'];
@@ -46,13 +48,16 @@ export function attachLogger(hub: Netsync, option: LogOption): () => void {
   const onPending = (req: PendingRequest): void => handlers.pending(req);
   const onMatch = (group: Group, match: Match): void => handlers.match(group, match);
   const onWithdrawn = (req: PendingRequest, reason: WithdrawReason): void => handlers.withdrawn(req, reason);
+  const onLingering = (reqs: readonly PendingRequest[], window: LingerWindow): void => handlers.lingering(reqs, window);
   hub.on('pending', onPending);
   hub.on('match', onMatch);
   hub.on('withdrawn', onWithdrawn);
+  hub.on('lingering', onLingering);
   return () => {
     hub.off('pending', onPending);
     hub.off('match', onMatch);
     hub.off('withdrawn', onWithdrawn);
+    hub.off('lingering', onLingering);
   };
 }
 
@@ -60,9 +65,13 @@ function writeStdout(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** `[event=e actor=a]`, with `mates=N` when it is not the default pair. */
-function describe(event: string, actor: string, mates?: number): string {
-  return mates === undefined || mates === 1 ? `[event=${event} actor=${actor}]` : `[event=${event} actor=${actor} mates=${mates}]`;
+/** `[event=e actor=a]`, with `mates=N` when it is not the default pair (and `linger` for a range, `widen=N stages`). */
+function describe(event: string, actor: string, params?: Pick<RequestParams, 'mates' | 'linger' | 'widen'>): string {
+  let text = `[event=${event} actor=${actor}`;
+  if (params !== undefined && params.mates !== 1) text += ` mates=${params.mates}`;
+  if (params?.linger !== undefined) text += ` linger=${params.linger}`;
+  if (params?.widen !== undefined) text += ` widen=${params.widen.map((s) => `${s.after}:${s.selector}`).join(';')}`;
+  return `${text}]`;
 }
 
 /**
@@ -90,7 +99,7 @@ export function graphHandlers(write: Write): LogHandlers {
       if (column === -1) column = lanes.length;
       lanes[column] = req.id;
       const prefix = draw((id, i) => (i === column ? '┌' : open(id)));
-      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     match(group) {
       const ids = new Set(group.members.map((m) => m.id));
@@ -113,7 +122,14 @@ export function graphHandlers(write: Write): LogHandlers {
       // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
       const prefix = column === -1 ? `${draw(open)}─` : draw((id, i) => (i === column ? '└' : open(id)));
       if (column !== -1) free(column);
-      write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params.mates)}`);
+      write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
+    },
+    lingering(reqs, window) {
+      // `├` marks the lanes whose requests could go now; they wait out the window for more mates.
+      const ids = new Set(reqs.map((r) => r.id));
+      const prefix = draw((id) => (id !== undefined && ids.has(id) ? '├' : open(id)));
+      const members = reqs.map((r) => describe(r.params.event, r.params.actor)).join(' ');
+      write(`${prefix} lingering ${window.spec.lingerMs}ms for mates=${window.spec.min}..${window.spec.max} ${members}`);
     },
   };
 }
@@ -123,8 +139,8 @@ export function jsonHandlers(write: Write, now: () => Date = () => new Date()): 
   const line = (record: Record<string, unknown>): void => write(JSON.stringify(record));
   return {
     pending(req) {
-      const { event, actor, mates, labels, selector } = req.params;
-      line({ type: 'pending', time: now().toISOString(), event, id: req.id, actor, mates, labels, selector });
+      const { event, actor, mates, labels, selector, linger, widen } = req.params;
+      line({ type: 'pending', time: now().toISOString(), event, id: req.id, actor, mates, linger, labels, selector, widen });
     },
     match(group) {
       const members = group.members.map((m) => ({ id: m.id, actor: m.actor, labels: m.labels }));
@@ -133,6 +149,12 @@ export function jsonHandlers(write: Write, now: () => Date = () => new Date()): 
     withdrawn(req, reason) {
       const { event, actor, mates } = req.params;
       line({ type: 'withdrawn', time: now().toISOString(), event, id: req.id, actor, mates, reason });
+    },
+    lingering(reqs, window) {
+      line({
+        type: 'lingering', time: now().toISOString(), event: window.event, ids: reqs.map((r) => r.id),
+        mates: `${window.spec.min}..${window.spec.max}`, until: new Date(window.deadline).toISOString(),
+      });
     },
   };
 }

@@ -5,7 +5,7 @@ import { errors, isNetsyncError, type NetsyncError } from './errors';
 import { normalizeParams, type NormalizedRequest } from './params';
 import type { Labels, Selector } from './selector/types';
 import { MemoryStore } from './stores/memory';
-import type { Group, MatcherStore, PendingRequest } from './stores/types';
+import type { Group, LingerWindow, MatcherStore, PendingRequest, StageChange } from './stores/types';
 import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
 
 export interface NetsyncOptions {
@@ -39,6 +39,13 @@ export interface NetsyncEvents {
   pending: [req: PendingRequest];
   /** A group with at least one member of this hub formed. */
   match: [group: Group, match: Match];
+  /**
+   * A linger window opened for a mates range (README, mate ranges), with requests of this hub in its
+   * possible group (`reqs`); the group forms at `window.deadline` unless a full one forms first.
+   */
+  lingering: [reqs: readonly PendingRequest[], window: LingerWindow];
+  /** A request of this hub moved to a widening stage (1-based index into `req.stages`). */
+  widened: [req: PendingRequest, stage: number];
   /** A request of this hub left without a group (emitted once the store has been told). */
   withdrawn: [req: PendingRequest, reason: WithdrawReason];
   /**
@@ -130,6 +137,10 @@ export interface PendingSend {
 /** One caller waiting for its group. Kept small: it is the per-request cost of a long backlog. */
 class Waiter implements PendingSend {
   timer: NodeJS.Timeout | undefined = undefined;
+  /** The timer of the next widening stage; only a request with stages ever has one. */
+  stageTimer: NodeJS.Timeout | undefined = undefined;
+  /** The current widening stage (0 = its own selector). */
+  stage = 0;
   /** The store's `offer` while in flight, so a withdrawal reaches the store after it. */
   offering: Promise<void> | undefined = undefined;
   /**
@@ -158,10 +169,15 @@ class Waiter implements PendingSend {
 /** The hub's private side that waiters call back into (one per hub, shared by its waiters). */
 interface WaiterOwner {
   leave(waiter: Waiter, reason: CallerLeft | 'timeout', error: unknown): void;
+  widen(waiter: Waiter): void;
 }
 
 function onTimeout(waiter: Waiter): void {
   waiter.owner.leave(waiter, 'timeout', errors.timeout(waiter.timeoutMs));
+}
+
+function onStage(waiter: Waiter): void {
+  waiter.owner.widen(waiter);
 }
 
 /** A settled send needs no cancelling. */
@@ -212,7 +228,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * otherwise a newcomer's offer could reach the store first and meet a request whose caller already left.
    */
   #withdrawals: Promise<void> | undefined;
-  readonly #owner: WaiterOwner = { leave: (waiter, reason, error) => this.#leave(waiter, reason, error) };
+  readonly #owner: WaiterOwner = {
+    leave: (waiter, reason, error) => this.#leave(waiter, reason, error),
+    widen: (waiter) => this.#widen(waiter),
+  };
 
   constructor(options: NetsyncOptions = {}) {
     super();
@@ -232,6 +251,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     this.#store = store;
     store.onMatch((group) => this.#onGroup(group));
     store.onLost?.((ids, error) => this.#onLost(ids, error));
+    store.onWindow?.((window) => this.#onWindow(window));
   }
 
   /** How many callers of this hub are waiting for mates. */
@@ -295,11 +315,12 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     const normalized = normalizeParams(params, { maxMates: this.maxMates });
     if (signal?.aborted) throw signal.reason;
     const id = `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
-    if (normalized.params.mates === 0) {
-      const { params: own, selector, classKey } = normalized;
-      sink.matched(this.#alone({ id, params: own, selector, classKey, createdAt: Date.now() }));
+    if (normalized.spec.max === 0) {
+      const { params: own, selector, classKey, spec, stages } = normalized;
+      sink.matched(this.#alone({ id, params: own, selector, classKey, spec, stages, createdAt: Date.now() }));
       return SETTLED;
     }
+    this.#checkSupported(normalized);
     if (this.#waiters.size >= this.maxPending) throw errors.overloaded(this.maxPending);
     const req = this.#share(id, normalized);
 
@@ -309,6 +330,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     signal?.addEventListener('abort', waiter);
     // Longer than a timer can count (about 24.8 days) is as good as no timeout.
     if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) waiter.timer = setTimeout(onTimeout, timeoutMs, waiter);
+    this.#scheduleStage(waiter);
     this.#tell('pending', req);
     const generation = this.#generation;
     generation.start();
@@ -332,6 +354,61 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     return waiter;
   }
 
+  /** Time the waiter's next widening stage from its arrival (this hub's clock: it saw the arrival). */
+  #scheduleStage(waiter: Waiter): void {
+    const next = waiter.req.stages[waiter.stage];
+    if (next === undefined) return;
+    const delay = Math.max(0, waiter.req.createdAt + next.afterMs - Date.now());
+    // Longer than a timer can count is a stage never reached (the request cannot wait that long anyway).
+    if (delay <= MAX_TIMER_MS) waiter.stageTimer = setTimeout(onStage, delay, waiter);
+  }
+
+  /**
+   * The waiter's next stage is due: the store re-checks its request with the stage's selector, keeping its
+   * place in the arrival order. After its own offer and after any withdrawal on its way, like an offer.
+   */
+  #widen(waiter: Waiter): void {
+    waiter.stageTimer = undefined;
+    if (this.#waiters.get(waiter.req.id) !== waiter || waiter.ending) return;
+    const stage = waiter.stage + 1;
+    const target = waiter.req.stages[stage - 1];
+    const update = this.#store.update;
+    if (target === undefined || update === undefined) return;
+    waiter.stage = stage;
+    this.#scheduleStage(waiter);
+    const change: StageChange = { stage, selector: target.selector, selectorText: target.selectorText, classKey: target.classKey };
+    const id = waiter.req.id;
+    const before = [waiter.offering, this.#withdrawals].filter((p) => p !== undefined);
+    const send = (): Promise<boolean> => {
+      try {
+        return update.call(this.#store, id, change);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    const updating = before.length === 0 ? send() : Promise.all(before).then(send);
+    this.#track(updating);
+    updating.then(
+      (pending) => {
+        if (pending && this.#waiters.get(id) === waiter) this.#tell('widened', waiter.req, stage);
+      },
+      (err: unknown) => {
+        if (waiter.ending) return;
+        this.#fail(waiter, 'lost', isNetsyncError(err) ? err : errors.storeUnavailable(messageOf(err), err));
+      },
+    );
+  }
+
+  /** A store that predates ranges or widening cannot serve them: refused, rather than matched by other rules. */
+  #checkSupported({ spec, stages }: NormalizedRequest): void {
+    if (spec.min < spec.max && this.#store.supportsRanges !== true) {
+      throw errors.badRequest('this netsync store does not support mates ranges (MIN..MAX); send an exact count');
+    }
+    if (stages.length > 0 && typeof this.#store.update !== 'function') {
+      throw errors.badRequest('this netsync store does not support widen; send the request without it');
+    }
+  }
+
   /** The store's offer, as a promise even if the store throws. */
   #offer(req: PendingRequest): Promise<void> {
     try {
@@ -345,7 +422,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
    * The request, with labels, selector and class key shared among this hub's pending requests of one
    * class: they are equal by definition, and a long backlog of alike requests is the common case.
    */
-  #share(id: string, { params, selector, classKey }: NormalizedRequest): PendingRequest {
+  #share(id: string, { params, selector, classKey, spec, stages }: NormalizedRequest): PendingRequest {
     let shared = this.#classes.get(classKey);
     if (shared === undefined) {
       shared = { labels: params.labels, selector, selectorText: params.selector, classKey, refs: 0 };
@@ -362,9 +439,13 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
         labels: shared.labels,
         selector: params.selector === shared.selectorText ? shared.selectorText : params.selector,
         mates: params.mates,
+        ...(params.linger === undefined ? {} : { linger: params.linger }),
+        ...(params.widen === undefined ? {} : { widen: params.widen }),
       },
       selector: shared.selector,
       classKey: shared.classKey,
+      spec,
+      stages,
       createdAt: Date.now(),
     };
   }
@@ -372,7 +453,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   /** `mates: 0`: no synchronisation, the caller's own payload at once. */
   #alone(req: PendingRequest): Match {
     const { actor, payload, labels } = req.params;
-    const group: Group = { event: req.params.event, members: [{ id: req.id, actor, payload, labels }] };
+    const member = req.stages.length === 0 ? { id: req.id, actor, payload, labels } : { id: req.id, actor, payload, labels, stage: 0 };
+    const group: Group = { event: req.params.event, members: [member] };
     const match = matchOf(group);
     this.#tell('pending', req);
     this.#tell('match', group, match);
@@ -384,10 +466,14 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     // The store's view includes this hub's offers and withdrawals made so far (within a bound).
     await this.#settled(STATS_SETTLE_MS);
     const tree = Object.create(null) as Record<string, Record<string, Record<string, StatsEntry>>>;
-    for (const { id, params, createdAt } of await this.#store.pending()) {
+    for (const { id, params, createdAt, stage = 0 } of await this.#store.pending()) {
       const byActor = (tree[params.event] ??= Object.create(null) as Record<string, Record<string, StatsEntry>>);
       const byId = (byActor[params.actor] ??= Object.create(null) as Record<string, StatsEntry>);
-      byId[id] = { params, created_at: new Date(createdAt).toISOString() };
+      const created = new Date(createdAt).toISOString();
+      // A request that widens shows where it stands: its stage and the selector in force.
+      byId[id] = params.widen === undefined
+        ? { params, created_at: created }
+        : { params, created_at: created, stage, selector: params.widen[stage - 1]?.selector ?? params.selector };
     }
     return tree;
   }
@@ -435,6 +521,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (waiter.ending) return;
     waiter.ending = true;
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (waiter.stageTimer !== undefined) {
+      clearTimeout(waiter.stageTimer);
+      waiter.stageTimer = undefined;
+    }
     const withdrawing = this.#withdrawAfterOffer(waiter);
     this.#track(withdrawing);
     let withdrawn: boolean;
@@ -507,6 +597,16 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (match !== undefined) this.#tell('match', group, match);
   }
 
+  #onWindow(window: LingerWindow): void {
+    if (this.listenerCount('lingering') === 0) return;
+    const reqs: PendingRequest[] = [];
+    for (const id of window.ids) {
+      const waiter = this.#waiters.get(id);
+      if (waiter !== undefined) reqs.push(waiter.req);
+    }
+    if (reqs.length > 0) this.#tell('lingering', reqs, window);
+  }
+
   #onLost(ids: readonly string[], error: NetsyncError): void {
     for (const id of ids) {
       const waiter = this.#waiters.get(id);
@@ -521,6 +621,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     if (shared !== undefined && --shared.refs === 0) this.#classes.delete(waiter.req.classKey);
     waiter.signal?.removeEventListener('abort', waiter);
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (waiter.stageTimer !== undefined) {
+      clearTimeout(waiter.stageTimer);
+      waiter.stageTimer = undefined;
+    }
   }
 
   /**
@@ -573,10 +677,10 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
 function matchOf(group: Group): Match {
   const payloads: Record<string, JsonValue> = {};
   const members: Member[] = [];
-  for (const { actor, payload, labels } of group.members) {
+  for (const { actor, payload, labels, stage } of group.members) {
     // Defined, not assigned, so `__proto__` is a key; the prototype is cut below, keeping the object compact.
     Object.defineProperty(payloads, actor, { value: payload, enumerable: true, writable: true, configurable: true });
-    members.push({ actor, payload, labels });
+    members.push(stage === undefined ? { actor, payload, labels } : { actor, payload, labels, stage });
   }
   return { payloads: Object.setPrototypeOf(payloads, null) as Record<string, JsonValue>, members };
 }

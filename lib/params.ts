@@ -1,9 +1,12 @@
 // The one place request rules live: validates and defaults what a caller sent, for the hub and the router alike.
 import { errors, type NetsyncError } from './errors';
+import { parseDuration } from './http/duration';
 import { parseLabels, parseSelector, selectorOf, SelectorError, validateLabels } from './selector';
 import { BoundedCache, type CacheLimits } from './selector/cache';
+import { specKeyOf } from './stores/matching';
 import type { Labels, Selector } from './selector/types';
-import type { JsonValue, RequestParams } from './types';
+import type { GroupSpec, Stage } from './stores/types';
+import type { JsonValue, RequestParams, WidenStageParams } from './types';
 import { isWellFormed, isWellFormedDeep } from './unicode';
 
 /** Validated parameters with the compiled selector and the class key stores group by. */
@@ -11,7 +14,16 @@ export interface NormalizedRequest {
   readonly params: RequestParams;
   readonly selector: Selector;
   readonly classKey: string;
+  readonly spec: GroupSpec;
+  /** Widening stages, compiled; empty without `widen`. */
+  readonly stages: readonly Stage[];
 }
+
+/** The linger window of a range when none is given. */
+export const DEFAULT_LINGER_MS = 5000;
+
+/** Most widening stages one request may have. */
+export const MAX_STAGES = 8;
 
 /** Longest event or actor name accepted; names are keys in /stats and log lines, not documents. */
 export const MAX_NAME_LENGTH = 256;
@@ -20,7 +32,7 @@ export const MAX_NAME_LENGTH = 256;
  * The fields of a send, in the order messages list them. A new request field is added here, and every
  * unknown-field message (the hub's and the HTTP API's) lists it.
  */
-export const SEND_FIELDS: readonly string[] = ['event', 'actor', 'payload', 'mates', 'labels', 'selector'];
+export const SEND_FIELDS: readonly string[] = ['event', 'actor', 'payload', 'mates', 'linger', 'labels', 'selector', 'widen'];
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(SEND_FIELDS);
 
@@ -48,21 +60,34 @@ export function normalizeParams(input: unknown, options: { maxMates?: number } =
   const payload = (own(input, 'payload') ?? null) as JsonValue;
   // A lone surrogate cannot survive UTF-8: stores and clients would see another text than the sender meant.
   if (!isWellFormedDeep(payload)) throw errors.badRequest(illFormed('the payload (a string or key in it)'));
-  const mates = matesField(optionalField(input, 'mates'), maxMates);
+  const spec = specField(optionalField(input, 'mates'), optionalField(input, 'linger'), maxMates);
   const labels = labelsField(optionalField(input, 'labels'), actor);
   const { selector, text } = selectorField(optionalField(input, 'selector'), actor);
-  const params: RequestParams = { event, actor, payload, labels, selector: text, mates };
-  return { params, selector, classKey: classKeyOf(event, mates, labels, selector) };
+  const widen = widenField(optionalField(input, 'widen'), actor);
+  const stages: Stage[] = widen.map((stage) => ({
+    afterMs: stage.afterMs,
+    selector: stage.field.selector,
+    selectorText: stage.field.text,
+    classKey: classKeyOf(event, spec, labels, stage.field.selector),
+  }));
+  const exact = spec.min === spec.max;
+  const params: RequestParams = {
+    event, actor, payload, labels, selector: text,
+    mates: exact ? spec.min : `${spec.min}..${spec.max}`,
+    ...(exact ? {} : { linger: durationText(spec.lingerMs) }),
+    ...(stages.length === 0 ? {} : { widen: stages.map((s): WidenStageParams => ({ after: durationText(s.afterMs), selector: s.selectorText })) }),
+  };
+  return { params, selector, classKey: classKeyOf(event, spec, labels, selector), spec, stages };
 }
 
 /**
  * Requests with equal keys are interchangeable for matching. JSON of sorted entries keeps the key
  * unambiguous even for an actor label or a built selector value holding `,` or `=`.
  */
-export function classKeyOf(event: string, mates: number, labels: Labels, selector: Selector): string {
+export function classKeyOf(event: string, spec: GroupSpec, labels: Labels, selector: Selector): string {
   // Every piece is a JSON string or number, which delimits itself, so plain concatenation stays unambiguous.
   // Joined once, so the key is one flat string rather than a chain of concatenations kept per request.
-  const parts = [JSON.stringify(event), String(mates)];
+  const parts = [JSON.stringify(event), specKeyOf(spec)];
   const labelKeys = Object.keys(labels);
   if (labelKeys.length > 1) labelKeys.sort();
   for (const name of labelKeys) parts.push(JSON.stringify(name), '=', JSON.stringify(labels[name]));
@@ -107,16 +132,136 @@ function nameField(input: Record<string, unknown>, field: 'event' | 'actor'): st
   return value;
 }
 
+/** `mates` (an integer, `MIN..MAX`, or `{min, max}`) and `linger`, as one spec. */
+function specField(value: unknown, linger: unknown, maxMates: number): GroupSpec {
+  const range = rangeOf(value, maxMates);
+  const min = range?.min ?? matesField(value, maxMates);
+  const max = range?.max ?? min;
+  if (min === max) {
+    if (linger !== undefined) throw errors.badRequest(`linger only applies to a mates range (MIN..MAX), not to an exact count of ${min}`);
+    return { min, max, lingerMs: 0 };
+  }
+  if (linger === undefined) return { min, max, lingerMs: DEFAULT_LINGER_MS };
+  const lingerMs = parseDuration(linger, 1000);
+  if (lingerMs === undefined) {
+    throw errors.badRequest(`linger must be a positive number of seconds (1.5) or a duration (500ms, 5s, 2m) of at most 24 days, got ${describe(linger)}`);
+  }
+  return { min, max, lingerMs };
+}
+
 function matesField(value: unknown, maxMates: number): number {
   if (value === undefined) return 1;
-  let mates: number;
-  if (typeof value === 'number') mates = value;
-  else if (typeof value === 'string' && /^[0-9]{1,10}$/.test(value)) mates = Number(value);
-  else mates = Number.NaN;
-  if (!Number.isInteger(mates) || mates < 0 || mates > maxMates) {
-    throw errors.badRequest(`mates must be an integer from 0 to ${maxMates}, got ${describe(value)}`);
+  const mates = countOf(value);
+  if (mates === undefined || mates > maxMates) {
+    throw errors.badRequest(`mates must be an integer from 0 to ${maxMates} or a range MIN..MAX, got ${describe(value)}`);
   }
   return mates;
+}
+
+/** A non-negative integer count from a number or its decimal text. */
+function countOf(value: unknown): number | undefined {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^[0-9]{1,10}$/.test(value)) n = Number(value);
+  else return undefined;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** A range `MIN..MAX` or `{min, max}`; undefined for anything else (an exact count or a bad value, which matesField reports). */
+function rangeOf(value: unknown, maxMates: number): { min: number; max: number } | undefined {
+  let min: unknown;
+  let max: unknown;
+  if (typeof value === 'string' && value.includes('..')) {
+    const at = value.indexOf('..');
+    min = value.slice(0, at).trim();
+    max = value.slice(at + 2).trim();
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key !== 'min' && key !== 'max') throw errors.badRequest(`a mates range has only min and max, got ${JSON.stringify(key)}`);
+    }
+    min = own(value, 'min');
+    max = own(value, 'max');
+  } else {
+    return undefined;
+  }
+  const lo = countOf(min);
+  const hi = countOf(max);
+  const shown = typeof value === 'string' ? JSON.stringify(value) : `{min: ${describe(min)}, max: ${describe(max)}}`;
+  if (lo === undefined || hi === undefined) {
+    throw errors.badRequest(`a mates range needs two integers MIN..MAX (like 1..3), got ${shown}`);
+  }
+  if (lo > hi) throw errors.badRequest(`a mates range MIN..MAX needs MIN <= MAX, got ${shown}`);
+  if (hi > maxMates) throw errors.badRequest(`a mates range may go up to ${maxMates}, got ${shown}`);
+  return { min: lo, max: hi };
+}
+
+/** One stage as parsed, before its class key is known. */
+interface ParsedStage {
+  readonly afterMs: number;
+  readonly field: SelectorField;
+}
+
+/** `widen`: a list of `{after, selector}` (or `AFTER:SELECTOR` texts), strictly increasing in `after`. */
+function widenField(value: unknown, actor: string): ParsedStage[] {
+  if (value === undefined) return [];
+  const items: readonly unknown[] = Array.isArray(value) ? value : [value];
+  if (items.length > MAX_STAGES) throw errors.badRequest(`widen has at most ${MAX_STAGES} stages, got ${items.length}`);
+  const stages: ParsedStage[] = [];
+  items.forEach((item, i) => {
+    const n = i + 1;
+    let after: unknown;
+    let selector: unknown;
+    if (typeof item === 'string') {
+      const colon = item.indexOf(':');
+      if (colon < 0) throw errors.badRequest(`widen stage ${n} must be AFTER:SELECTOR (like 10s:level>1, or 30s: for anyone), got ${JSON.stringify(item)}`);
+      after = item.slice(0, colon);
+      selector = item.slice(colon + 1);
+    } else if (isPlainObject(item)) {
+      for (const key of Object.keys(item)) {
+        if (key !== 'after' && key !== 'selector') throw errors.badRequest(`widen stage ${n} has only after and selector, got ${JSON.stringify(key)}`);
+      }
+      after = own(item, 'after');
+      selector = own(item, 'selector');
+    } else {
+      throw errors.badRequest(`widen stage ${n} must be {after, selector} or AFTER:SELECTOR, got ${describe(item)}`);
+    }
+    const afterMs = parseDuration(after, 1000);
+    if (afterMs === undefined) {
+      throw errors.badRequest(`widen stage ${n}: after must be a positive number of seconds or a duration (500ms, 10s, 2m), got ${describe(after)}`);
+    }
+    const previous = stages[stages.length - 1];
+    if (previous !== undefined && afterMs <= previous.afterMs) {
+      throw errors.badRequest(`widen stages must come in strictly increasing after order; stage ${n} (${durationText(afterMs)}) is not after stage ${n - 1} (${durationText(previous.afterMs)})`);
+    }
+    let field: SelectorField;
+    try {
+      field = selectorField(selector === '' || selector === null ? undefined : selector, actor);
+    } catch (err) {
+      if (isNetsyncErrorOf(err, 'invalid_selector')) {
+        throw errors.invalidSelector(String(selector), `widen stage ${n}: ${detailOf(err)}`, err);
+      }
+      if (isNetsyncErrorOf(err, 'bad_request')) throw errors.badRequest(`widen stage ${n}: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+    stages.push({ afterMs, field });
+  });
+  return stages;
+}
+
+function isNetsyncErrorOf(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
+
+/** The part of an invalid-selector message after the selector itself. */
+function detailOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const at = message.indexOf('": ');
+  return at < 0 ? message : message.slice(at + 3);
+}
+
+/** Canonical text for a duration of whole milliseconds, readable back by parseDuration. */
+export function durationText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 function labelsField(value: unknown, actor: string): Labels {

@@ -1,7 +1,7 @@
 // Shapes and arithmetic shared by the benchmark's orchestrator and its child processes.
 
 /** Which request loop a load generator runs. */
-export type LoadKind = 'baseline' | 'pairs' | 'shared' | 'groups';
+export type LoadKind = 'baseline' | 'pairs' | 'shared' | 'groups' | 'lobby' | 'widen';
 
 /** What the orchestrator asks one load-generator process to do. */
 export interface LoadConfig {
@@ -40,7 +40,7 @@ export const MEASURE_MARK = 'measure';
 
 /** How many clients move in lockstep in one private event (1: every client on its own). */
 export function groupSize(kind: LoadKind): number {
-  return kind === 'pairs' ? 2 : kind === 'groups' ? 3 : 1;
+  return kind === 'pairs' || kind === 'widen' ? 2 : kind === 'groups' ? 3 : kind === 'lobby' ? 4 : 1;
 }
 
 /** The request path client `client` sends in scenario `kind`. */
@@ -51,6 +51,13 @@ export function requestPath(kind: LoadKind, client: number, eventPrefix: string)
       return `/event?event=${eventPrefix}b&actor=${actor}`;
     case 'pairs':
       return `/event?event=${eventPrefix}p${Math.floor(client / 2)}&actor=${actor}&mates=1&payload=${actor}&timeout=30s`;
+    case 'lobby':
+      // Lobbies of 2 to 4 (`mates=1..3`), four clients each: the second arrival opens the window, the fourth fills it.
+      return `/event?event=${eventPrefix}l${Math.floor(client / 4)}&actor=${actor}&mates=1..3&linger=200ms&payload=${actor}&timeout=30s`;
+    case 'widen':
+      // Private pairs where one of the two carries a widening stage (a timer that the match clears).
+      return `/event?event=${eventPrefix}w${Math.floor(client / 2)}&actor=${actor}&mates=1&payload=${actor}&timeout=30s` +
+        (client % 2 === 0 ? `&widen=${encodeURIComponent('100ms:')}` : '');
     case 'shared':
       return `/event?event=${eventPrefix}shared&actor=${actor}&mates=1&payload=${actor}&timeout=30s`;
     case 'groups': {

@@ -241,6 +241,8 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     shared: 'all clients in one event, distinct actors, default selector',
     groups: 'groups of three, labels + set-based selectors (`kind in (player,maker),tier!=bronze`)',
     redis: 'private pairs across two instances on one Redis (2k on A, 2k+1 on B)',
+    lobby: 'lobbies of 2 to 4 (`mates=1..3&linger=200ms`), four clients per event, loop: a window opens and a full group closes it',
+    widen: 'private pairs where client 2k also sends `widen=100ms:` (a stage timer per request, cleared by the match)',
   };
   const backlogWhat = (kind: string): string =>
     kind === 'distinct-selector'
@@ -250,6 +252,8 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   if (!server) {
     for (const [name, w] of [
       ['private pairs', what.pairs],
+      ['lobby 2..4', what.lobby],
+      ['pairs, half widen', what.widen],
       ['shared event', what.shared],
       ['groups of three', what.groups],
       ['backlog', backlogWhat('identical')],
@@ -261,6 +265,9 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   } else {
     const s = server;
     await measure('private pairs', what.pairs, 'pairs', [s]);
+    // Ranges and widening at the private-pairs load, beside it in the same run.
+    await measure('lobby 2..4', what.lobby, 'lobby', [s]);
+    await measure('pairs, half widen', what.widen, 'widen', [s]);
     // Beside it, on two fresh servers: the cost of --metrics (its own rows, and a target on their ratio).
     for (const row of await measureMetricsCost(programs, options, loadConfig, await cliHasOption(options.cli, '--metrics'))) {
       rows.push(row);

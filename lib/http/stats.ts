@@ -11,6 +11,10 @@ export type RedactedStatsTree = Record<string, Record<string, Record<string, Red
 export interface RedactedStatsEntry {
   readonly params: Omit<RequestParams, 'payload'>;
   readonly created_at: string;
+  /** Only for a request with widen stages: its current stage. */
+  readonly stage?: number;
+  /** Only for a request with widen stages: its current selector. */
+  readonly selector?: string;
 }
 
 /** `tree` with every payload left out; the tree itself is not changed. */
@@ -22,7 +26,9 @@ export function redactStats(tree: StatsTree): RedactedStatsTree {
       const entries: RedactedStatsTree[string][string] = {};
       for (const [id, entry] of Object.entries(byId)) {
         const { payload: _payload, ...params } = entry.params;
-        defineEntry(entries, id, { params, created_at: entry.created_at });
+        defineEntry(entries, id, entry.stage === undefined
+          ? { params, created_at: entry.created_at }
+          : { params, created_at: entry.created_at, stage: entry.stage, selector: entry.selector ?? params.selector });
       }
       defineEntry(actors, actor, entries);
     }

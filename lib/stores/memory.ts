@@ -1,17 +1,24 @@
-// The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival.
+// The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival
+// (or, for a mates range, when a bucket's linger window ends).
 import { errors } from '../errors';
 import type { Labels, Requirement, Selector } from '../selector/types';
-import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf } from './matching';
-import type { Group, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
+import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf, specKeyOf } from './matching';
+import type {
+  Group, GroupMember, GroupSpec, LingerWindow, MatcherStore, MatchListener, PendingRequest, PendingSnapshot, StageChange,
+  WindowListener,
+} from './types';
 
 export { GROUP_SEARCH_BUDGET } from './matching';
 
-/** A pending request, linked into its class's FIFO. */
+/** A pending request, linked into its class's FIFO (ordered by `seq`, also after a stage change). */
 interface Entry {
   readonly req: PendingRequest;
-  /** The store's own arrival order. */
+  /** The store's own arrival order, kept across stage changes. */
   readonly seq: number;
-  readonly cls: RequestClass;
+  /** Its current class: the stage 0 class, or that of its current stage. */
+  cls: RequestClass;
+  /** Its current stage (0 = its own selector). */
+  stage: number;
   prev: Entry | undefined;
   next: Entry | undefined;
 }
@@ -45,62 +52,131 @@ interface Family {
   byLabel: ValueIndex<RequestClass> | undefined;
 }
 
-/** The classes of one (event, mates): only these can ever meet each other. */
+/** The classes of one (event, spec): only these can ever meet each other. */
 interface Bucket {
   readonly key: string;
+  readonly event: string;
+  readonly spec: GroupSpec;
   readonly classes: Map<string, RequestClass>;
   readonly families: Map<string, Family>;
   /** Made once the bucket holds a second family (a lone family needs no index, and most buckets have one). */
   index: FamilyIndex | undefined;
+  /** The open linger window of a range bucket: open exactly while a group of at least MIN+1 is possible. */
+  window: Window | undefined;
+  /**
+   * Range buckets: pending requests that were in a possible group of MIN+1 when they were filed. Every
+   * possible group holds one (the member filed last found it), so looking for a group starts from these,
+   * never from the whole bucket: a backlog of requests that can meet nobody is never scanned.
+   */
+  readonly possible: Set<Entry>;
+}
+
+/** A linger window: when it ends, the largest group then possible forms. */
+interface Window {
+  readonly deadline: number;
+  readonly timer: unknown;
+  /**
+   * A group of at least MIN+1 known to be possible. While all of it is pending the window stays open
+   * without a search; when one of it leaves, the bucket is searched for another.
+   */
+  witness: readonly Entry[];
+}
+
+/** The timers a MemoryStore uses for linger windows; tests may pass fake ones. */
+export interface StoreClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+/** Options of a MemoryStore. */
+export interface MemoryStoreOptions {
+  /** Where linger windows take their time from. Default: Date.now and the global timers. */
+  clock?: StoreClock;
+}
+
+const SYSTEM_CLOCK: StoreClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
+/** A search's remaining steps, shared by the searches one operation makes. */
+interface Budget {
+  steps: number;
 }
 
 /**
  * The default store: embedded, no set-up, for one process. Forms a group the moment a request arrives
  * (ARCHITECTURE.md, matching rules): exact mates, pairwise-compatible members, oldest candidates first, and reports it to
- * `onMatch` listeners before `offer` resolves.
+ * `onMatch` listeners before `offer` resolves. For a mates range MIN..MAX, a full group of MAX+1 forms at
+ * once; a smaller possible group opens the bucket's linger window, whose timer forms the largest group then
+ * possible (README, mate ranges).
  */
 export class MemoryStore implements MatcherStore {
+  readonly supportsRanges = true as const;
   #seq = 0;
   #closed = false;
+  readonly #clock: StoreClock;
   readonly #entries = new Map<string, Entry>();
   readonly #buckets = new Map<string, Bucket>();
   readonly #listeners: MatchListener[] = [];
+  readonly #windowListeners: WindowListener[] = [];
+  /** Buckets with an open window, so close() can clear their timers. */
+  readonly #lingering = new Set<Bucket>();
+  /** Whether any stage changed, so that pending() must sort by arrival. */
+  #changedStages = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+  }
 
   /** Match `req` now with pending requests, or keep it pending. */
   offer(req: PendingRequest): Promise<void> {
     if (this.#closed) return Promise.reject(errors.shuttingDown());
     if (this.#entries.has(req.id)) return Promise.resolve();
-    const cls = this.#classFor(req);
-    const entry: Entry = { req, seq: ++this.#seq, cls, prev: undefined, next: undefined };
-    const others = req.params.mates === 1 ? this.#oldestPartner(cls) : this.#oldestClique(cls, req.params.mates);
-    if (others === undefined) {
-      this.#append(entry);
-      return Promise.resolve();
-    }
-    for (const other of others) {
-      this.#unlink(other);
-      if (other.cls.size === 0) this.#dropClass(other.cls);
-    }
-    if (cls.size === 0) this.#dropClass(cls);
+    const cls = this.#classFor(this.#bucketFor(req), req.classKey, req.params.labels, req.selector);
+    const entry: Entry = { req, seq: ++this.#seq, cls, stage: 0, prev: undefined, next: undefined };
     try {
-      this.#emit({
-        event: req.params.event,
-        members: [...others, entry].map(({ req: { id, params } }) => ({
-          id, actor: params.actor, payload: params.payload, labels: params.labels,
-        })),
-      });
+      this.#arrive(entry, false);
     } catch (err) {
       return Promise.reject(err);
     }
     return Promise.resolve();
   }
 
+  /**
+   * Move a pending request to a later stage: it leaves its class for the stage's, keeping its arrival
+   * sequence, and is searched for as if it arrived (README, selector widening).
+   */
+  update(id: string, change: StageChange): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return Promise.resolve(false);
+    if (change.stage <= entry.stage) return Promise.resolve(true);
+    const bucket = entry.cls.bucket;
+    const wasWitness = bucket.window?.witness.includes(entry) === true;
+    this.#unlink(entry);
+    if (entry.cls.size === 0) this.#dropClass(entry.cls, false);
+    entry.stage = change.stage;
+    this.#changedStages = true;
+    entry.cls = this.#classFor(bucket, change.classKey, entry.req.params.labels, change.selector);
+    try {
+      this.#arrive(entry, wasWitness);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(true);
+  }
+
   /** Withdraw a pending request; false if it is unknown (already matched or never offered). */
   withdraw(id: string): Promise<boolean> {
     const entry = this.#entries.get(id);
     if (entry === undefined) return Promise.resolve(false);
+    const bucket = entry.cls.bucket;
     this.#unlink(entry);
-    if (entry.cls.size === 0) this.#dropClass(entry.cls);
+    if (entry.cls.size === 0) this.#dropClass(entry.cls, false);
+    if (bucket.window?.witness.includes(entry) === true) this.#review(bucket);
+    this.#dropBucketIfEmpty(bucket);
     return Promise.resolve(true);
   }
 
@@ -109,43 +185,213 @@ export class MemoryStore implements MatcherStore {
     this.#listeners.push(listener);
   }
 
+  /** Subscribe to linger windows as they open (for logs). */
+  onWindow(listener: WindowListener): void {
+    this.#windowListeners.push(listener);
+  }
+
   /** Every pending request, in arrival order. */
   pending(): Promise<PendingSnapshot[]> {
-    const list: PendingSnapshot[] = [];
-    for (const { req } of this.#entries.values()) list.push({ id: req.id, params: req.params, createdAt: req.createdAt });
+    const entries = [...this.#entries.values()];
+    // A stage change re-files its entry, so the map's order is no longer the arrival order.
+    if (this.#changedStages) entries.sort((a, b) => a.seq - b.seq);
+    const list: PendingSnapshot[] = entries.map(({ req, stage }) => (req.stages.length === 0
+      ? { id: req.id, params: req.params, createdAt: req.createdAt }
+      : { id: req.id, params: req.params, createdAt: req.createdAt, stage }));
     return Promise.resolve(list);
   }
 
-  /** Drop every pending request; later offers reject with `shutting_down`. */
+  /** Drop every pending request and window timer; later offers reject with `shutting_down`. */
   close(): Promise<void> {
     this.#closed = true;
+    for (const bucket of this.#lingering) if (bucket.window !== undefined) this.#clock.clearTimeout(bucket.window.timer);
+    this.#lingering.clear();
     this.#entries.clear();
     this.#buckets.clear();
     return Promise.resolve();
   }
 
-  #classFor(req: PendingRequest): RequestClass {
-    const bucketKey = `${req.params.mates}:${req.params.event}`;
+  /** How many linger windows are open (their timers running): none once closed. */
+  get lingeringWindows(): number {
+    return this.#lingering.size;
+  }
+
+  /**
+   * Search for a group `entry` completes (it is unlinked: a newcomer, or a request whose stage changed), form
+   * it or file the entry, and keep the bucket's window true to what is possible. `wasWitness`: the entry was in
+   * the window's witness before its stage changed, so the window must be checked again.
+   */
+  #arrive(entry: Entry, wasWitness: boolean): void {
+    const cls = entry.cls;
+    const bucket = cls.bucket;
+    const { min, max } = bucket.spec;
+    const others = this.#cliqueFor(cls, max, 0, { steps: GROUP_SEARCH_BUDGET });
+    if (others !== undefined) {
+      if (cls.size === 0) this.#dropClass(cls, false);
+      this.#form(bucket, [...others, entry]);
+      return;
+    }
+    this.#link(entry);
+    if (min === max) return;
+    const seed = this.#cliqueFor(cls, min, 0, { steps: GROUP_SEARCH_BUDGET }, entry);
+    if (seed !== undefined) bucket.possible.add(entry);
+    if (bucket.window === undefined) {
+      // Before this entry no group of MIN+1 was possible (the window would be open), so a new one includes it.
+      if (seed !== undefined) this.#open(bucket, [...seed, entry]);
+    } else if (wasWitness) {
+      this.#review(bucket);
+    }
+  }
+
+  /** Take `members` out of the store and report their group (members in arrival order). */
+  #form(bucket: Bucket, members: Entry[]): void {
+    members.sort((a, b) => a.seq - b.seq);
+    let touchesWitness = false;
+    for (const member of members) {
+      if (bucket.window?.witness.includes(member) === true) touchesWitness = true;
+      if (this.#entries.get(member.req.id) === member) {
+        this.#unlink(member);
+        if (member.cls.size === 0) this.#dropClass(member.cls, false);
+      }
+    }
+    if (touchesWitness) this.#review(bucket);
+    this.#dropBucketIfEmpty(bucket);
+    this.#emit({ event: bucket.event, members: members.map(memberOf) });
+  }
+
+  /** A window's witness lost a member: find another possible group, or close the window. */
+  #review(bucket: Bucket): void {
+    const window = bucket.window;
+    if (window === undefined) return;
+    const witness = this.#anyGroup(bucket);
+    if (witness !== undefined) {
+      window.witness = witness;
+      return;
+    }
+    this.#clock.clearTimeout(window.timer);
+    bucket.window = undefined;
+    this.#lingering.delete(bucket);
+  }
+
+  /**
+   * Some possible group of MIN+1 in a range bucket, searched from the requests marked possible when filed;
+   * those no longer in one are unmarked (only a later filing, which marks itself, can put them in one again).
+   */
+  #anyGroup(bucket: Bucket): Entry[] | undefined {
+    const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
+    for (const entry of bucket.possible) {
+      if (--budget.steps < 0) return undefined;
+      const others = this.#cliqueFor(entry.cls, bucket.spec.min, 0, budget, entry);
+      if (others !== undefined) return [...others, entry];
+      if (budget.steps < 0) return undefined;
+      bucket.possible.delete(entry);
+    }
+    return undefined;
+  }
+
+  /** Open the bucket's window with a possible group `witness`, timed from now. */
+  #open(bucket: Bucket, witness: readonly Entry[]): void {
+    const lingerMs = bucket.spec.lingerMs;
+    const deadline = this.#clock.now() + lingerMs;
+    const timer = this.#clock.setTimeout(() => this.#windowEnds(bucket), lingerMs);
+    bucket.window = { deadline, timer, witness };
+    this.#lingering.add(bucket);
+    const window: LingerWindow = { event: bucket.event, spec: bucket.spec, ids: witness.map((e) => e.req.id), deadline };
+    for (const listener of this.#windowListeners) {
+      try {
+        listener(window);
+      } catch {
+        // A log listener's failure must not change what the store does.
+      }
+    }
+  }
+
+  /** The window ended: the largest group then possible forms; if another is possible among the rest, a new window opens. */
+  #windowEnds(bucket: Bucket): void {
+    if (bucket.window === undefined || this.#closed) return;
+    bucket.window = undefined;
+    this.#lingering.delete(bucket);
+    const { min, max } = bucket.spec;
+    const group = this.#largestGroup(bucket, min, max);
+    if (group === undefined) {
+      this.#dropBucketIfEmpty(bucket);
+      return;
+    }
+    try {
+      this.#form(bucket, group);
+    } catch {
+      // A timer has no caller to tell: the hub's listener never throws, and another's failure is its own.
+    }
+    if (bucket.window === undefined) {
+      const next = this.#anyGroup(bucket);
+      if (next !== undefined) this.#open(bucket, next);
+      else this.#dropBucketIfEmpty(bucket);
+    }
+  }
+
+  /**
+   * The largest group of `min`+1 to `max`+1 pairwise-compatible pending requests of the bucket, the earliest by
+   * arrival (lexicographically) among those of that size; undefined if none (or the search ran out of budget).
+   * Every possible group holds a request marked possible, and all its members are compatible with that one,
+   * so only the classes of marked requests and of their compatible classes are tried. Only a class's head can
+   * be a group's oldest member (its class-mates are interchangeable and younger), so the classes are tried by
+   * the age of their heads.
+   */
+  #largestGroup(bucket: Bucket, min: number, max: number): Entry[] | undefined {
+    const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
+    const relevant = new Set<RequestClass>();
+    for (const entry of bucket.possible) {
+      relevant.add(entry.cls);
+      for (const family of this.#familiesFor(entry.cls)) {
+        if (!family.selector.matches(entry.cls.labels)) continue;
+        for (const other of this.#classesFor(family, entry.cls)) {
+          if (--budget.steps < 0) return undefined;
+          if (entry.cls.selector.matches(other.labels)) relevant.add(other);
+        }
+      }
+    }
+    const classes = [...relevant].filter((c) => c.head !== undefined);
+    classes.sort((a, b) => (a.head as Entry).seq - (b.head as Entry).seq);
+    for (let mates = max; mates >= min; mates--) {
+      for (const cls of classes) {
+        if (--budget.steps < 0) return undefined;
+        const head = cls.head as Entry;
+        const others = this.#cliqueFor(cls, mates, head.seq, budget);
+        if (others !== undefined) return [head, ...others];
+      }
+    }
+    return undefined;
+  }
+
+  #bucketFor(req: PendingRequest): Bucket {
+    const bucketKey = `${specKeyOf(req.spec)}:${req.params.event}`;
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
-      bucket = { key: bucketKey, classes: new Map(), families: new Map(), index: undefined };
+      bucket = {
+        key: bucketKey, event: req.params.event, spec: req.spec, classes: new Map(), families: new Map(), index: undefined, window: undefined,
+        possible: new Set(),
+      };
       this.#buckets.set(bucketKey, bucket);
     }
-    let cls = bucket.classes.get(req.classKey);
+    return bucket;
+  }
+
+  #classFor(bucket: Bucket, classKey: string, labels: Labels, selector: Selector): RequestClass {
+    let cls = bucket.classes.get(classKey);
     if (cls === undefined) {
-      const familyKey = selectorKeyOf(req.selector);
+      const familyKey = selectorKeyOf(selector);
       let family = bucket.families.get(familyKey);
       if (family === undefined) {
-        family = { key: familyKey, selector: req.selector, anchor: anchorOf(req.selector), classes: new Set(), byLabel: undefined };
+        family = { key: familyKey, selector, anchor: anchorOf(selector), classes: new Set(), byLabel: undefined };
         bucket.families.set(familyKey, family);
         if (bucket.index !== undefined) bucket.index.add(family);
         else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
       }
       cls = {
-        key: req.classKey, bucket, family, labels: req.params.labels, selector: req.selector,
+        key: classKey, bucket, family, labels, selector,
         head: undefined, tail: undefined, size: 0, selfCompatible: undefined,
       };
-      bucket.classes.set(req.classKey, cls);
+      bucket.classes.set(classKey, cls);
       family.classes.add(cls);
       if (family.byLabel !== undefined) fileByLabels(family.byLabel, cls);
       else if (family.classes.size > 1) {
@@ -191,13 +437,60 @@ export class MemoryStore implements MatcherStore {
   /** Reused by #classesFor, read to the end before the next family is asked for. */
   readonly #foundClasses: RequestClass[] = [];
 
-  /** The oldest pending request the newcomer's class is compatible with (a class may be compatible with itself). */
-  #oldestPartner(cls: RequestClass): Entry[] | undefined {
+  /**
+   * The `mates` pending requests that, with a request of class `cls`, form a clique and come earliest by
+   * arrival (lexicographically), among those that arrived after `afterSeq`. Only the first `mates` of each
+   * compatible class can be in it, since members of one class are interchangeable. Depth-first in arrival
+   * order, so the first clique found is the earliest. The search is bounded: past the budget the request
+   * waits as if no group existed, so a pathological backlog costs bounded time per arrival. `self`, when
+   * linked in its class, is never its own mate.
+   */
+  #cliqueFor(cls: RequestClass, mates: number, afterSeq: number, budget: Budget, self?: Entry): Entry[] | undefined {
+    if (mates === 0) return [];
+    if (mates === 1 && afterSeq === 0) return this.#oldestPartner(cls, self);
+    const candidates: Entry[] = [];
+    for (const family of this.#familiesFor(cls)) {
+      if (!family.selector.matches(cls.labels)) continue;
+      for (const other of this.#classesFor(family, cls)) {
+        if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
+        let taken = 0;
+        for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next) {
+          if (e.seq <= afterSeq || e === self) {
+            if (--budget.steps < 0) return undefined;
+            continue;
+          }
+          candidates.push(e);
+          taken++;
+        }
+      }
+    }
+    if (candidates.length < mates) return undefined;
+    candidates.sort((a, b) => a.seq - b.seq);
+    const memo = new VerdictMemo();
+    const chosen: Entry[] = [];
+    const search = (from: number): boolean => {
+      if (chosen.length === mates) return true;
+      for (let i = from; i <= candidates.length - (mates - chosen.length); i++) {
+        if (--budget.steps < 0) return false;
+        const candidate = candidates[i] as Entry;
+        if (!chosen.every((c) => memo.compatible(c.cls, candidate.cls))) continue;
+        chosen.push(candidate);
+        if (search(i + 1)) return true;
+        chosen.pop();
+        if (budget.steps < 0) return false;
+      }
+      return false;
+    };
+    return search(0) ? chosen : undefined;
+  }
+
+  /** The oldest pending request a request of class `cls` is compatible with (a class may be compatible with itself). */
+  #oldestPartner(cls: RequestClass, self: Entry | undefined): Entry[] | undefined {
     let best: Entry | undefined;
     for (const family of this.#familiesFor(cls)) {
       if (!family.selector.matches(cls.labels)) continue;
       for (const other of this.#classesFor(family, cls)) {
-        const head = other.head;
+        const head = other.head === self ? self?.next : other.head;
         if (head === undefined || (best !== undefined && head.seq > best.seq)) continue;
         if (cls.selector.matches(other.labels)) best = head;
       }
@@ -205,57 +498,25 @@ export class MemoryStore implements MatcherStore {
     return best === undefined ? undefined : [best];
   }
 
-  /**
-   * The `mates` pending requests that, with the newcomer, form a clique and come earliest by arrival
-   * (lexicographically). Only the first `mates` of each compatible class can be in it, since members of
-   * one class are interchangeable. Depth-first in arrival order, so the first clique found is the earliest.
-   * The search is bounded: past GROUP_SEARCH_BUDGET steps the newcomer waits as if no group existed,
-   * so a pathological backlog costs bounded time per arrival.
-   */
-  #oldestClique(cls: RequestClass, mates: number): Entry[] | undefined {
-    if (mates === 0) return [];
-    const candidates: Entry[] = [];
-    for (const family of this.#familiesFor(cls)) {
-      if (!family.selector.matches(cls.labels)) continue;
-      for (const other of this.#classesFor(family, cls)) {
-        if (other.head === undefined || !cls.selector.matches(other.labels)) continue;
-        let taken = 0;
-        for (let e: Entry | undefined = other.head; e !== undefined && taken < mates; e = e.next, taken++) candidates.push(e);
-      }
-    }
-    if (candidates.length < mates) return undefined;
-    candidates.sort((a, b) => a.seq - b.seq);
-    const memo = new VerdictMemo();
-    const chosen: Entry[] = [];
-    let steps = 0;
-    const search = (from: number): boolean => {
-      if (chosen.length === mates) return true;
-      for (let i = from; i <= candidates.length - (mates - chosen.length); i++) {
-        if (++steps > GROUP_SEARCH_BUDGET) return false;
-        const candidate = candidates[i] as Entry;
-        if (!chosen.every((c) => memo.compatible(c.cls, candidate.cls))) continue;
-        chosen.push(candidate);
-        if (search(i + 1)) return true;
-        chosen.pop();
-        if (steps > GROUP_SEARCH_BUDGET) return false;
-      }
-      return false;
-    };
-    return search(0) ? chosen : undefined;
-  }
-
-  #append(entry: Entry): void {
+  /** File `entry` in its class's FIFO at its place by arrival sequence (a changed stage keeps an old one). */
+  #link(entry: Entry): void {
     const cls = entry.cls;
-    entry.prev = cls.tail;
-    if (cls.tail === undefined) cls.head = entry;
-    else cls.tail.next = entry;
-    cls.tail = entry;
+    let after = cls.tail;
+    // A newcomer goes last; an entry whose stage changed is older than most, so walk from the back only while needed.
+    while (after !== undefined && after.seq > entry.seq) after = after.prev;
+    entry.prev = after;
+    entry.next = after === undefined ? cls.head : after.next;
+    if (entry.prev === undefined) cls.head = entry;
+    else entry.prev.next = entry;
+    if (entry.next === undefined) cls.tail = entry;
+    else entry.next.prev = entry;
     cls.size++;
     this.#entries.set(entry.req.id, entry);
   }
 
   #unlink(entry: Entry): void {
     const cls = entry.cls;
+    cls.bucket.possible.delete(entry);
     if (entry.prev === undefined) cls.head = entry.next;
     else entry.prev.next = entry.next;
     if (entry.next === undefined) cls.tail = entry.prev;
@@ -266,7 +527,7 @@ export class MemoryStore implements MatcherStore {
   }
 
   /** Forget an empty class, so memory follows what is pending, not history. */
-  #dropClass(cls: RequestClass): void {
+  #dropClass(cls: RequestClass, dropBucket = true): void {
     const bucket = cls.bucket;
     if (bucket.classes.get(cls.key) === cls) bucket.classes.delete(cls.key);
     const family = cls.family;
@@ -275,7 +536,12 @@ export class MemoryStore implements MatcherStore {
       bucket.families.delete(family.key);
       bucket.index?.remove(family);
     }
-    if (bucket.classes.size === 0 && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
+    if (dropBucket) this.#dropBucketIfEmpty(bucket);
+  }
+
+  /** Forget a bucket without classes (and so without a window). */
+  #dropBucketIfEmpty(bucket: Bucket): void {
+    if (bucket.classes.size === 0 && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) this.#buckets.delete(bucket.key);
   }
 
   /** Every listener hears of the group even if one throws; the first error is rethrown afterwards. */
@@ -290,6 +556,12 @@ export class MemoryStore implements MatcherStore {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+/** What a group's members receive about each other; `stage` only for a request that widens. */
+function memberOf({ req: { id, params, stages }, stage }: Entry): GroupMember {
+  const { actor, payload, labels } = params;
+  return stages.length === 0 ? { id, actor, payload, labels } : { id, actor, payload, labels, stage };
 }
 
 /**

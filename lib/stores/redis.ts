@@ -1,32 +1,52 @@
 // The Redis store: pending requests and atomic matching in Redis, so app instances sharing it meet each other.
 //
-// Key layout (redis/keys.ts). Every name starts with `<prefix>v2:` (v2: the record format; a change of format
-// bumps it, so two formats never share keys). Every key of one event carries the hash tag
-// `{<event as base64url>}`, so each script call touches one cluster slot. With B = `<prefix>v2:{tag}:`:
-//   B reqs               HASH  id → `owner\nseq\nclass\njson`: the pending records (json is what mates receive)
+// Key layout (redis/keys.ts). Every name starts with `<prefix>v3:` (v3: the record format, which gained the
+// stage and spec-keyed buckets; a change of format bumps it, so two formats never share keys). Every key of
+// one event carries the hash tag `{<event as base64url>}`, so each script call touches one cluster slot. With
+// B = `<prefix>v3:{tag}:`, and <spec> a bucket's spec key (`N` for an exact count, `MIN..MAX~LINGERMS` for a range):
+//   B reqs               HASH  id → `owner\nseq\nclass\nstage\njson`: the pending records (json is the request
+//                              as sent, what mates receive; class and stage are the current ones)
 //   B seq                arrival counter of the event (deleted when the event has no record)
-//   B q:<class>          ZSET  id → seq: one class's FIFO (requests interchangeable for compatibility)
-//   B cls                HASH  class → {labels, family, mates}
-//   B fam                HASH  family → {requirements, anchor}: a family is the classes of one (event, mates)
+//   B q:<class>          ZSET  id → seq: one class's FIFO (requests interchangeable for compatibility); a request
+//                              moved to a later stage's class keeps its seq, so its place in the arrival order
+//   B cls                HASH  class → {labels, family, spec}
+//   B fam                HASH  family → {requirements, anchor}: a family is the classes of one (event, spec)
 //                              that share a selector, as in MemoryStore
-//   B fx:<mates>:<k>=<v> SET   families whose anchor (an `=`/`in` requirement) accepts label k=v
-//   B fu:<mates>         SET   families without an anchor
+//   B fx:<spec>:<k>=<v>  SET   families whose anchor (an `=`/`in` requirement) accepts label k=v
+//   B fu:<spec>          SET   families without an anchor
+//   B pz:<spec>          ZSET  id → seq, range buckets: requests that were in a possible group of MIN+1 when
+//                              filed; every possible group holds one, so window searches start from these
 //   B fc:<family>        ZSET  class → seq of its oldest request: the family's classes
 //   B fl:<family>:<k>=<v> ZSET the same, only classes labelled k=v
+//   B win                HASH  spec → `<deadline (server ms)>:<witness ids JSON>`: the bucket's open linger window
+//                              and one group of MIN+1 known possible; a range bucket has a window exactly
+//                              while such a group is (only losing a witness member triggers a new search)
 //   B own:<instance>     SET   ids of one owner, and B owners (SET) the owners: for the sweep
 //   B res:<id>           the group a request joined (kept until its owner read it, at most resultTtlMs), or
 //                        an empty tombstone once withdrawn or read (so a late or repeated offer never enters)
-// Global keys, never touched by an event script: `<prefix>v2:instances` (ZSET instance → lease expiry, server
-// ms) and `<prefix>v2:events` (ZSET event → when an offer last made it non-empty, server µs; an event is
+// Global keys, never touched by an event script: `<prefix>v3:instances` (ZSET instance → lease expiry, server
+// ms) and `<prefix>v3:events` (ZSET event → when an offer last made it non-empty, server µs; an event is
 // dropped when a script reports it empty, unless announced again since, and by the sweep); pub/sub channel
-// `<prefix>v2:inst:<instance>` per instance. Redis memory per waiting request is its record plus a few index
-// entries; no state grows with pairs of requests.
+// `<prefix>v3:inst:<instance>` per instance, carrying groups and linger-window notices. Redis memory per
+// waiting request is its record plus a few index entries; no state grows with pairs of requests.
 //
-// Scripts (redis/lua.ts): OFFER (idempotent by id: a pending id keeps its place and takes the caller as owner,
-// a settled id answers its group or tombstone), WITHDRAW (idempotent, leaves a tombstone), SWEEP (purges dead
-// owners' records of one event, bounded), LIST (one HSCAN page of records), CONSUME (results read → tombstones),
-// REGISTRY (register, refresh, leave, peek) and EVENTS (page; update: announce events, drop empty ones unless
-// announced since — batched per turn of the event loop).
+// Scripts (redis/lua.ts, redis/groups.ts): OFFER (idempotent by id: a pending id keeps its place and takes the
+// caller as owner, a settled id answers its group or tombstone; with a later stage than its record, it moves
+// the request to its new class keeping its seq and searches again: the same script serves update()),
+// WITHDRAW (idempotent, leaves a tombstone, re-checks a window whose witness group it broke), SWEEP (purges
+// dead owners' records of one event, bounded, and re-checks the windows it broke), CLOSE (closes an ended window:
+// largest group, then the next window), LIST (one HSCAN page of records), CONSUME (results read →
+// tombstones), REGISTRY (register, refresh, leave, peek) and EVENTS (page; update: announce events, drop empty
+// ones unless announced since — batched per turn of the event loop).
+//
+// Mate ranges (MIN..MAX). An arrival (or a stage change) that completes a group of MAX+1 forms it at once;
+// one that makes a group of MIN+1 possible opens the bucket's window, its deadline now + linger on Redis's
+// clock. The opener's reply and a notice to the owners of the possible group's members carry the deadline;
+// later arrivals get it in their reply, and every renewal asks for it (CLOSE on each bucket with a range
+// waiter here), so every instance owning a member sets a wake-up. At the deadline each calls CLOSE; only the
+// first finds the window ended and forms the largest group (MAX+1 down to MIN+1 members, oldest first), then
+// opens a fresh window if a group of MIN+1 remains possible. A call before the deadline learns it; a second
+// call finds no window. Local timers only say when to ask.
 //
 // An arrival looks only at families whose anchor its labels meet (or that have none), and inside them only at
 // classes carrying the label value its own anchor requires, in the order of their oldest request; a pair stops
@@ -53,18 +73,26 @@
 // (Redis down: new requests fail at once, and while a command has had no answer for commandTimeoutMs), or a
 // withdrawal confirmed it. An instance whose lease lapsed registers anew and re-offers every waiter under the
 // new id (a record still pending keeps its place). Results are written for every member, the offering
-// instance's own included, so any uncertainty is settled by reading them; pub/sub only makes it fast.
+// instance's own included, so any uncertainty is settled by reading them; pub/sub only makes it fast. Every
+// re-offer carries the waiter's latest stage and class, so a widening made while uncertain is never lost: a
+// record found at an earlier stage is moved then, as update() would have.
 import { randomBytes } from 'node:crypto';
 import { errors, type NetsyncError } from '../errors';
-import { GROUP_SEARCH_BUDGET } from './matching';
+import { GROUP_SEARCH_BUDGET, isRange, specKeyOf } from './matching';
 import { NotSentError, type RedisClientLike } from './redis/client';
 import { clusterClient, isClusterClient, slotGuarded, type RedisClusterLike } from './redis/cluster';
-import { classId, decodeGroup, decodeRecord, encodeClass, encodeFamily, encodeRequest, familyId } from './redis/codec';
+import {
+  classId, decodeGroup, decodeRecord, decodeWindowNotice, encodeClass, encodeFamily, encodeRequest, familyId, isWindowNotice,
+  type CurrentClass,
+} from './redis/codec';
 import { checkPrefix, eventsKey, instanceChannel, recordsKey, registryKey, resultKey } from './redis/keys';
 import { isListed, livenessJson, livenessOf, type Liveness } from './redis/liveness';
-import { CONSUME_LUA, EVENTS_LUA, LIST_LUA, OFFER_LUA, REGISTRY_LUA, SWEEP_LUA, WITHDRAW_LUA } from './redis/lua';
+import { CLOSE_LUA, CONSUME_LUA, EVENTS_LUA, LIST_LUA, OFFER_LUA, REGISTRY_LUA, SWEEP_LUA, WITHDRAW_LUA } from './redis/lua';
 import { CommandTimeoutError, isRedisReply, LuaScript, runScript, withTimeout } from './redis/script';
-import type { LostListener, MatcherStore, MatchListener, PendingRequest, PendingSnapshot } from './types';
+import { WindowTimers } from './redis/windows';
+import type {
+  LostListener, MatcherStore, MatchListener, PendingRequest, PendingSnapshot, StageChange, WindowListener,
+} from './types';
 
 export type { RedisClientLike, ScriptCall } from './redis/client';
 export type { ClusterNodeLike, RedisClusterLike } from './redis/cluster';
@@ -113,6 +141,7 @@ const LIST = new LuaScript(LIST_LUA);
 const CONSUME = new LuaScript(slotGuarded(CONSUME_LUA));
 const REGISTRY = new LuaScript(REGISTRY_LUA);
 const EVENTS = new LuaScript(EVENTS_LUA);
+const CLOSE = new LuaScript(slotGuarded(CLOSE_LUA));
 
 /** One local registration: the instance id, its pub/sub channel and the last liveness snapshot. */
 interface Instance {
@@ -127,7 +156,15 @@ interface Instance {
 interface LocalWaiter {
   readonly req: PendingRequest;
   state: 'sent' | 'pending' | 'uncertain';
+  /** Its latest stage, selector and class: every (re-)offer carries them, so a re-offer never loses a widening. */
+  current: CurrentClass;
 }
+
+/** The OFFER script's reply: a group, or pending (with the bucket's window deadline, if one is open). */
+type OfferReply =
+  | [kind: 'group' | 'settled', message: string, emptyAt?: string]
+  | [kind: 'pending', first: string, deadline: string, now: string, opened: string]
+  | [kind: 'late' | 'withdrawn' | 'absent'];
 
 /** What the matcher needs of a class, encoded once per class key. */
 interface ClassData {
@@ -143,6 +180,7 @@ interface ClassData {
  * result keys; records of an instance whose lease lapsed are never matched and are swept.
  */
 export class RedisStore implements MatcherStore {
+  readonly supportsRanges = true;
   readonly #client: RedisClientLike;
   readonly #subscriber: RedisClientLike;
   readonly #prefix: string;
@@ -166,6 +204,9 @@ export class RedisStore implements MatcherStore {
   #consumeTimer: NodeJS.Timeout | undefined;
   readonly #matchListeners: MatchListener[] = [];
   readonly #lostListeners: LostListener[] = [];
+  readonly #windowListeners: WindowListener[] = [];
+  /** Wake-ups at the deadlines of linger windows with members here. */
+  readonly #windows = new WindowTimers((event, spec) => void this.#closeWindow(event, spec));
   /** Ids this process gave up (lease lapsed); the next registration removes them from the registry. */
   readonly #abandoned: string[] = [];
   /** Channels of abandoned ids, unsubscribed once the waiters moved to the new id. */
@@ -240,7 +281,7 @@ export class RedisStore implements MatcherStore {
     if (!this.#reachable()) throw unreachable(new Error('Redis is not connected or not answering'));
     const instance = await this.#register();
     if (this.#closed) throw errors.shuttingDown();
-    const waiter: LocalWaiter = { req, state: 'sent' };
+    const waiter: LocalWaiter = { req, state: 'sent', current: { stage: 0, selector: req.selector, classKey: req.classKey } };
     this.#local.set(req.id, waiter);
     const failure = await this.#send(waiter, instance, true);
     if (failure !== undefined) throw failure;
@@ -255,9 +296,54 @@ export class RedisStore implements MatcherStore {
     return this.#withdrawRemote(id, waiter.req.params.event);
   }
 
+  /**
+   * Move a local waiter to a later widening stage (its new class, its original place in the arrival order)
+   * and search for a group it completes now. A change that gets no answer leaves the waiter uncertain: its
+   * re-offer carries the latest stage, so the change is applied then.
+   */
+  async update(id: string, change: StageChange): Promise<boolean> {
+    const waiter = this.#local.get(id);
+    if (waiter === undefined) return false;
+    if (change.stage <= waiter.current.stage) return true;
+    waiter.current = { stage: change.stage, selector: change.selector, classKey: change.classKey };
+    const instance = this.#instance;
+    if (waiter.state === 'uncertain' || instance === undefined) return true;
+    const event = waiter.req.params.event;
+    let reply: OfferReply;
+    try {
+      reply = (await this.#run(OFFER, [recordsKey(this.#prefix, event)], [this.#offerOptions(waiter, instance, 'update')])) as OfferReply;
+    } catch {
+      if (this.#local.get(id) === waiter) this.#markUncertain(waiter);
+      return this.#local.has(id);
+    }
+    switch (reply[0]) {
+      case 'group':
+        this.#prune(event, reply[2]);
+        this.#deliver(reply[1]);
+        return true;
+      case 'settled':
+        this.#deliver(reply[1]);
+        return false;
+      case 'pending':
+        this.#pendingReply(waiter, reply);
+        return true;
+      case 'absent':
+        // Not in Redis and never settled: its offer is still to arrive (or its lapsed record was purged).
+        if (this.#local.get(id) === waiter) this.#markUncertain(waiter);
+        return this.#local.has(id);
+      default:
+        return false;
+    }
+  }
+
   /** Subscribe to groups that include a member of this process (each group is reported once). */
   onMatch(listener: MatchListener): void {
     this.#matchListeners.push(listener);
+  }
+
+  /** Subscribe to linger windows that opened with members of this process (for logs). */
+  onWindow(listener: WindowListener): void {
+    this.#windowListeners.push(listener);
   }
 
   /** Subscribe to local waiters the store gave up on (a re-offer Redis refused, confirmed in no group). */
@@ -304,6 +390,7 @@ export class RedisStore implements MatcherStore {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#windows.clear();
     clearTimeout(this.#consumeTimer);
     this.#consumeTimer = undefined;
     this.#client.off('error', this.#onClientError);
@@ -314,7 +401,7 @@ export class RedisStore implements MatcherStore {
     const instance = this.#instance;
     this.#instance = undefined;
     if (this.#client.isReady) {
-      const farewell: Promise<unknown>[] = [...waiting, ...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event));
+      const farewell: Promise<unknown>[] = [...waiting, ...this.#withdrawing].map(([id, event]) => this.#withdrawRemote(id, event, instance));
       if (instance !== undefined) farewell.push(this.#registry(['leave', instance.id]));
       for (const [event, ids] of this.#consumable) {
         farewell.push(this.#run(CONSUME, ids.map((id) => resultKey(this.#prefix, event, id)), [String(TOMBSTONE_TTL_MS)]));
@@ -347,12 +434,12 @@ export class RedisStore implements MatcherStore {
   async #send(waiter: LocalWaiter, instance: Instance, first: boolean): Promise<NetsyncError | undefined> {
     const { req } = waiter;
     waiter.state = 'sent';
-    let reply: [string, string?, string?];
+    let reply: OfferReply;
     try {
       reply = (await this.#run(OFFER, [recordsKey(this.#prefix, req.params.event)], [
-        this.#offerOptions(req, instance),
+        this.#offerOptions(waiter, instance, 'offer'),
         encodeRequest(req),
-      ])) as [string, string?, string?];
+      ])) as OfferReply;
     } catch (err) {
       if (this.#local.get(req.id) !== waiter) return undefined;
       if (first && err instanceof NotSentError) {
@@ -363,14 +450,15 @@ export class RedisStore implements MatcherStore {
       this.#markUncertain(waiter);
       return undefined;
     }
-    const [kind, message, emptyAt] = reply;
-    if (kind === 'group' && message !== undefined) {
-      this.#prune(req.params.event, emptyAt);
-      this.#deliver(message);
+    const kind = reply[0];
+    if (kind === 'group') {
+      this.#prune(req.params.event, reply[2]);
+      this.#deliver(reply[1]);
     } else if (kind === 'pending') {
       if (this.#local.get(req.id) === waiter && waiter.state === 'sent') waiter.state = 'pending';
+      this.#pendingReply(waiter, reply);
       // Announced after the record exists, so a sweep that saw the event empty cannot drop it unseen.
-      if (message === 'first') await this.#touch(req.params.event);
+      if (reply[1] === 'first') await this.#touch(req.params.event);
     } else if (kind === 'late') {
       if (this.#local.get(req.id) === waiter) this.#markUncertain(waiter);
     } else if (this.#local.get(req.id) === waiter) {
@@ -407,10 +495,10 @@ export class RedisStore implements MatcherStore {
   }
 
   /** Withdraw in Redis; a withdrawal without an answer is retried until one comes. */
-  async #withdrawRemote(id: string, event: string): Promise<boolean> {
+  async #withdrawRemote(id: string, event: string, instance = this.#instance): Promise<boolean> {
     let reply: [string, string?];
     try {
-      reply = (await this.#run(WITHDRAW, [recordsKey(this.#prefix, event)], [id, String(TOMBSTONE_TTL_MS)])) as [string, string?];
+      reply = (await this.#run(WITHDRAW, [recordsKey(this.#prefix, event)], this.#withdrawArgs(id, instance))) as [string, string?];
     } catch (err) {
       if (!this.#closed) this.#withdrawing.set(id, event);
       throw unreachable(err);
@@ -425,31 +513,123 @@ export class RedisStore implements MatcherStore {
     return false;
   }
 
-  /** The offer's options, one JSON argument (class data encoded once per class). */
-  #offerOptions(req: PendingRequest, instance: Instance): string {
-    let data = this.#classes.get(req.classKey);
+  /**
+   * The offer's options, one JSON argument (class data encoded once per class): the waiter's current stage
+   * and class. An `update` never enters a request, so it needs no deadline.
+   */
+  #offerOptions(waiter: LocalWaiter, instance: Instance, mode: 'offer' | 'update'): string {
+    const { req, current } = waiter;
+    let data = this.#classes.get(current.classKey);
     if (data === undefined) {
       if (this.#classes.size >= CLASS_CACHE_LIMIT) this.#classes.clear();
-      data = { c: classId(req.classKey), f: familyId(req), cls: encodeClass(req), fam: encodeFamily(req) };
-      this.#classes.set(req.classKey, data);
+      data = { c: classId(current.classKey), f: familyId(req, current), cls: encodeClass(req, current), fam: encodeFamily(current) };
+      this.#classes.set(current.classKey, data);
     }
     return JSON.stringify({
       id: req.id,
       owner: instance.id,
       c: data.c,
       f: data.f,
-      m: req.params.mates,
+      s: specKeyOf(req.spec),
+      st: current.stage,
       cls: data.cls,
       fam: data.fam,
       ev: JSON.stringify(req.params.event),
       ch: this.#channelPrefix,
       ttl: this.#resultTtlMs,
-      dl: instance.liveness.time + (Date.now() - instance.readAt) + OFFER_DELAY_LIMIT_MS,
+      ...(mode === 'offer' ? { dl: instance.liveness.time + (Date.now() - instance.readAt) + OFFER_DELAY_LIMIT_MS } : { mode }),
       budget: GROUP_SEARCH_BUDGET,
       live: livenessJson(instance.liveness, this.#leaseMs),
       done: this.#takeConsumable(req.params.event),
       tomb: TOMBSTONE_TTL_MS,
     });
+  }
+
+  /** WITHDRAW's arguments: with a liveness snapshot when there is one, so it can close a window left without a group. */
+  #withdrawArgs(id: string, instance: Instance | undefined): string[] {
+    if (instance === undefined) return [id, String(TOMBSTONE_TTL_MS)];
+    return [id, String(TOMBSTONE_TTL_MS), JSON.stringify(livenessJson(instance.liveness, this.#leaseMs)), String(GROUP_SEARCH_BUDGET)];
+  }
+
+  /** A waiter is pending: wake up at its bucket's window deadline, and report a window that opened now. */
+  #pendingReply(waiter: LocalWaiter, [, , deadline, now, opened]: [string, string, string, string, string]): void {
+    if (deadline === '') return;
+    const event = waiter.req.params.event;
+    this.#windows.schedule(event, specKeyOf(waiter.req.spec), Number(deadline), Number(now));
+    if (opened !== '') this.#windowOpened(event, JSON.parse(opened) as string[], Number(deadline), Number(now));
+  }
+
+  /** Tell onWindow listeners of a window whose possible group has members here. */
+  #windowOpened(event: string, ids: readonly string[], deadline: number, now: number): void {
+    const ours = ids.filter((id) => this.#local.has(id));
+    const first = ours[0] === undefined ? undefined : this.#local.get(ours[0]);
+    if (first === undefined || this.#windowListeners.length === 0) return;
+    const window = { event, spec: first.req.spec, ids: ours, deadline: Date.now() + (deadline - now) };
+    for (const listener of this.#windowListeners) {
+      try {
+        listener(window);
+      } catch {
+        // A log listener's failure changes nothing here.
+      }
+    }
+  }
+
+  /**
+   * Ask Redis to close a bucket's window: it forms the largest group only if the window has ended (and opens
+   * the next one if a group remains possible); an early call learns the real deadline. A call without an
+   * answer is repeated by the next renewal (#closeWindows).
+   */
+  async #closeWindow(event: string, spec: string): Promise<void> {
+    const instance = this.#instance;
+    if (instance === undefined || this.#closed) return;
+    let reply: [string, string?, string?, string?, string?, string?];
+    try {
+      reply = (await this.#run(CLOSE, [recordsKey(this.#prefix, event)], [JSON.stringify({
+        s: spec,
+        ev: JSON.stringify(event),
+        owner: instance.id,
+        ch: this.#channelPrefix,
+        ttl: this.#resultTtlMs,
+        budget: GROUP_SEARCH_BUDGET,
+        live: livenessJson(instance.liveness, this.#leaseMs),
+      })])) as typeof reply;
+    } catch (err) {
+      // Sent without an answer: a group may have formed with members here (the notices skip the caller), so
+      // they become uncertain, and their re-offer reads their results.
+      if (!(err instanceof NotSentError)) {
+        for (const waiter of this.#local.values()) {
+          if (waiter.state === 'pending' && waiter.req.params.event === event && specKeyOf(waiter.req.spec) === spec) this.#markUncertain(waiter);
+        }
+      }
+      return;
+    }
+    const [kind, a = '', b = '', c = '', d = '', e = ''] = reply;
+    if (kind === 'none') {
+      this.#windows.cancel(event, spec);
+    } else if (kind === 'open') {
+      this.#windows.schedule(event, spec, Number(a), Number(b));
+    } else if (kind === 'closed') {
+      this.#prune(event, e);
+      if (a !== '') this.#deliver(a);
+      if (b !== '') {
+        this.#windows.schedule(event, spec, Number(b), Number(c));
+        this.#windowOpened(event, JSON.parse(d) as string[], Number(b), Number(c));
+      }
+    }
+  }
+
+  /**
+   * The renewal's look at every bucket with a range waiter here: an overdue window (its timer lost, or its
+   * opener gone) is closed, and an open one's deadline learnt (a window opened without telling this instance).
+   */
+  async #closeWindows(): Promise<void> {
+    const buckets = new Map<string, [string, string]>();
+    for (const { req, state } of this.#local.values()) {
+      if (state !== 'pending' || !isRange(req.spec)) continue;
+      const spec = specKeyOf(req.spec);
+      buckets.set(`${spec}\n${req.params.event}`, [req.params.event, spec]);
+    }
+    await Promise.all([...buckets.values()].map(([event, spec]) => this.#closeWindow(event, spec)));
   }
 
   /** The current registration, making one (fresh id, subscribed channel) when there is none. */
@@ -586,6 +766,7 @@ export class RedisStore implements MatcherStore {
         await this.#touch(event);
       }
       await this.#sweep(instance);
+      await this.#closeWindows();
     } catch {
       // The next renewal starts the repair again.
     }
@@ -604,7 +785,9 @@ export class RedisStore implements MatcherStore {
     let budget = SWEEP_RECORDS_PER_TICK;
     for (let i = 0; i + 1 < flat.length && budget > 0; i += 2) {
       const event = flat[i] as string;
-      const [purged, emptyAt] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [live, String(budget)])) as [number, string?];
+      const [purged, emptyAt] = (await this.#run(SWEEP, [recordsKey(this.#prefix, event)], [
+        live, String(budget), String(GROUP_SEARCH_BUDGET),
+      ])) as [number, string?];
       budget -= purged;
       if (emptyAt !== undefined) this.#prune(event, emptyAt);
     }
@@ -612,7 +795,7 @@ export class RedisStore implements MatcherStore {
 
   /** Drop an event found empty at `emptyAt` (server µs) from the index, unless an offer announced it since. */
   #prune(event: string, emptyAt: string | undefined): void {
-    if (emptyAt === undefined) return;
+    if (emptyAt === undefined || emptyAt === '') return;
     this.#pruning.set(event, emptyAt);
     this.#flushIndexSoon().catch(() => undefined);
   }
@@ -722,6 +905,12 @@ export class RedisStore implements MatcherStore {
 
   readonly #onMessage = (message: string): void => {
     try {
+      if (isWindowNotice(message)) {
+        const notice = decodeWindowNotice(message);
+        this.#windows.schedule(notice.event, notice.spec, notice.deadline, notice.now);
+        this.#windowOpened(notice.event, notice.ids, notice.deadline, notice.now);
+        return;
+      }
       this.#deliver(message);
     } catch {
       // Not a group message of ours; nothing waits on it.

@@ -15,6 +15,8 @@ function request(id: string, actor: string, options: { event?: string; mates?: n
     params: { event, actor, payload: null, labels: { actor }, selector: `actor != ${actor}`, mates },
     selector: anySelector,
     classKey: `${event}|${mates}|${actor}`,
+    spec: { min: mates, max: mates, lingerMs: 0 },
+    stages: [],
     createdAt: 0,
   };
 }

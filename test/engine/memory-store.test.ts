@@ -20,7 +20,7 @@ function request(params: SendParams, counter?: { calls: number }): PendingReques
       },
     };
   }
-  return { id: `r${nextId++}`, params: normalized.params, selector, classKey: normalized.classKey, createdAt: Date.now() };
+  return { id: `r${nextId++}`, params: normalized.params, selector, classKey: normalized.classKey, spec: normalized.spec, stages: normalized.stages, createdAt: Date.now() };
 }
 
 function storeWithGroups(): { store: MemoryStore; groups: Group[] } {
@@ -193,5 +193,114 @@ describe('MemoryStore', () => {
       expect(groups).toEqual([]);
       expect((await store.pending()).map((p) => p.params.actor).slice(-4)).toEqual(['x1', 'x2', 'x3', 'n']);
     });
+  });
+});
+
+describe('MemoryStore: ranges and stage changes', () => {
+  /** The stage change a hub would send for `req`'s stage `stage`. */
+  function change(req: PendingRequest, stage: number): { stage: number; selector: Selector; selectorText: string; classKey: string } {
+    const target = req.stages[stage - 1];
+    if (target === undefined) throw new Error(`no stage ${stage}`);
+    return { stage, selector: target.selector, selectorText: target.selectorText, classKey: target.classKey };
+  }
+
+  it('files a request whose stage changed by its arrival, ahead of younger requests already in its new class', async () => {
+    const { store, groups } = storeWithGroups();
+    // Same actor, labels and (after the change) selector: one class. The older one joins it last.
+    const old = request({ event: 'e', actor: 'g', payload: 'old', selector: 'nobody', widen: '1s:' });
+    const young = request({ event: 'e', actor: 'g', payload: 'young' });
+    const younger = request({ event: 'e', actor: 'g', payload: 'younger' });
+    for (const r of [old, young, younger]) await store.offer(r);
+    expect(await store.update(old.id, change(old, 1))).toBe(true);
+    expect(groups).toEqual([]);
+    expect((await store.pending()).map((p) => p.params.payload)).toEqual(['old', 'young', 'younger']);
+    for (const actor of ['h1', 'h2', 'h3']) await store.offer(request({ event: 'e', actor }));
+    expect(groups.map((g) => g.members.map((m) => m.payload))).toEqual([['old', null], ['young', null], ['younger', null]]);
+    expect(groups[0]?.members[0]?.stage).toBe(1);
+  });
+
+  it('answers false for a request no longer pending and never brings it back', async () => {
+    const { store, groups } = storeWithGroups();
+    const x = request({ event: 'e', actor: 'x', selector: 'nobody', widen: '1s:' });
+    await store.offer(x);
+    expect(await store.withdraw(x.id)).toBe(true);
+    expect(await store.update(x.id, change(x, 1))).toBe(false);
+    await store.offer(request({ event: 'e', actor: 'y' }));
+    expect(groups).toEqual([]);
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(['y']);
+  });
+
+  it('ignores a stage that is not later than the current one', async () => {
+    const { store } = storeWithGroups();
+    const x = request({ event: 'e', actor: 'x', selector: 'nobody', widen: ['1s:a', '2s:b'] });
+    await store.offer(x);
+    expect(await store.update(x.id, change(x, 2))).toBe(true);
+    expect(await store.update(x.id, change(x, 1))).toBe(true);
+    expect((await store.pending())[0]?.stage).toBe(2);
+  });
+
+  it('checks a range arrival beside a backlog of 10,000 range requests against few of them', async () => {
+    const { store, groups } = storeWithGroups();
+    const checks = { calls: 0 };
+    // Players waiting for their own game maker (distinct anchors): none can meet another.
+    for (let i = 0; i < 10_000; i++) {
+      await store.offer(request({ event: 'e', actor: `p${i}`, mates: '1..3', linger: '60s', labels: { role: 'player' }, selector: `gm=g${i}` }, checks));
+    }
+    const before = checks.calls;
+    await store.offer(request({ event: 'e', actor: 'late', mates: '1..3', linger: '60s', labels: { role: 'player' }, selector: 'gm=g17' }, checks));
+    expect(checks.calls - before).toBeLessThanOrEqual(4);
+    expect(store.lingeringWindows).toBe(0);
+    // The game maker g17 opens a window with p17 and late.
+    await store.offer(request({ event: 'e', actor: 'g17', mates: '1..3', linger: '60s', labels: { gm: 'g17' }, selector: 'role=player' }));
+    expect(store.lingeringWindows).toBe(1);
+    expect(groups).toEqual([]);
+    await store.close();
+    expect(store.lingeringWindows).toBe(0);
+  });
+
+  it('forms a lingering group at the window end past an older backlog of 10,000 that can meet nobody, looking at few of them', async () => {
+    let fire: (() => void) | undefined;
+    const store = new MemoryStore({
+      clock: { now: () => 0, setTimeout: (callback) => (fire = callback), clearTimeout: () => (fire = undefined) },
+    });
+    const groups: Group[] = [];
+    store.onMatch((group) => groups.push(group));
+    const checks = { calls: 0 };
+    const spec = { mates: '1..3', linger: '1m' } as const;
+    for (let i = 0; i < 10_000; i++) await store.offer(request({ event: 'e', actor: `ghost${i}`, selector: 'role=ghost', ...spec }, checks));
+    const ghostChecks = checks.calls;
+    // A full group beside them opens a window and closes it; then a pair lingers and goes when the window ends.
+    for (const actor of ['f1', 'f2', 'f3', 'f4']) await store.offer(request({ event: 'e', actor, ...spec }));
+    for (const actor of ['a', 'b']) await store.offer(request({ event: 'e', actor, ...spec }));
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['f1', 'f2', 'f3', 'f4']]);
+    expect(store.lingeringWindows).toBe(1);
+    fire?.();
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['f1', 'f2', 'f3', 'f4'], ['a', 'b']]);
+    expect(store.lingeringWindows).toBe(0);
+    // The ghosts' selector was asked only as the arrivals' searches needed, not once per ghost per search.
+    expect(checks.calls - ghostChecks).toBeLessThanOrEqual(20);
+    await store.close();
+  });
+
+  it('clears its window timers on close', async () => {
+    const timers = new Set<unknown>();
+    const store = new MemoryStore({
+      clock: {
+        now: () => 0,
+        setTimeout: () => {
+          const timer = {};
+          timers.add(timer);
+          return timer;
+        },
+        clearTimeout: (timer) => timers.delete(timer),
+      },
+    });
+    await store.offer(request({ event: 'a', actor: 'x', mates: '0..2' }));
+    await store.offer(request({ event: 'b', actor: 'x', mates: '1..2' }));
+    await store.offer(request({ event: 'b', actor: 'y', mates: '1..2' }));
+    expect(timers.size).toBe(2);
+    await store.close();
+    expect(timers.size).toBe(0);
+    expect(store.lingeringWindows).toBe(0);
   });
 });

@@ -542,3 +542,50 @@ describe('waitFor (the router\'s way in)', () => {
     expect(Netsync.owns(lookalike)).toBe(false);
   });
 });
+
+describe('Netsync with mate ranges and widening', () => {
+  it('refuses a range or widen on a store that does not declare support, and still serves exact counts', async () => {
+    const store = new AsyncStore();
+    const hub = hubOf({ store });
+    const range = await rejection(hub.send({ event: 'e', actor: 'a', mates: '1..3' }));
+    expect(isNetsyncError(range) && range.code === 'bad_request' && /does not support mates ranges/.test(range.message)).toBe(true);
+    const widen = await rejection(hub.send({ event: 'e', actor: 'a', widen: '1s:' }));
+    expect(isNetsyncError(widen) && widen.code === 'bad_request' && /does not support widen/.test(widen.message)).toBe(true);
+    expect(store.calls.filter((c) => c.startsWith('offer'))).toEqual([]);
+    const [a, b] = await Promise.all([hub.send({ event: 'e', actor: 'a', mates: '1..1' }), hub.send({ event: 'e', actor: 'b' })]);
+    expect(a).toBe(b);
+  });
+
+  it('sets no timer for a request without stages or timeout, and one per request that widens', async () => {
+    const hub = hubOf();
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const plain = Array.from({ length: 5 }, (_, i) => hub.send({ event: 'e', actor: `p${i}`, selector: 'nobody' }));
+    expect(timers()).toBe(before);
+    const widening = Array.from({ length: 5 }, (_, i) => hub.send({ event: 'w', actor: `w${i}`, selector: 'nobody', widen: ['1m:x=1', '2m:'] }));
+    expect(timers()).toBe(before + 5);
+    // A waiter that settles takes its stage timer with it.
+    const controller = new AbortController();
+    const leaving = hub.send({ event: 'w', actor: 'gone', selector: 'nobody', widen: '1m:' }, { signal: controller.signal });
+    expect(timers()).toBe(before + 6);
+    controller.abort(new Error('gone'));
+    await rejection(leaving);
+    expect(timers()).toBe(before + 5);
+    await hub.close();
+    for (const p of [...plain, ...widening]) expect(await codeOf(p)).toBe('shutting_down');
+    expect(timers()).toBe(before);
+  });
+
+  it('reports a lingering window with its own requests on the lingering event', async () => {
+    const hub = hubOf();
+    const seen: string[][] = [];
+    hub.on('lingering', (reqs, window) => {
+      seen.push(reqs.map((r) => r.params.actor));
+      expect(window.spec).toEqual({ min: 1, max: 3, lingerMs: 60_000 });
+    });
+    void hub.send({ event: 'l', actor: 'a', mates: '1..3', linger: '1m' }).catch(() => undefined);
+    void hub.send({ event: 'l', actor: 'b', mates: '1..3', linger: '1m' }).catch(() => undefined);
+    await hub.stats();
+    expect(seen).toEqual([['a', 'b']]);
+  });
+});

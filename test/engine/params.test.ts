@@ -49,7 +49,7 @@ describe('normalizeParams', () => {
 
   it('lists the fields a send takes (not the HTTP-only timeout, input and output)', () => {
     expect(errorOf({ event: 'e', actor: 'a', mate: 2 }).message).toBe(
-      'unknown field "mate"; known fields are event, actor, payload, mates, labels, selector',
+      'unknown field "mate"; known fields are event, actor, payload, mates, linger, labels, selector, widen',
     );
   });
 
@@ -305,5 +305,67 @@ describe('the selector cache is bounded by size', () => {
     for (let i = 0; i < 500; i++) normalize({ event: 'e', actor: 'a', selector: longSelector(i, 3000) });
     expect(selectorCacheUsage().characters).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxWeight);
     expect(selectorCacheUsage().entries).toBeLessThanOrEqual(2 * SELECTOR_CACHE_LIMITS.maxEntries);
+  });
+});
+
+describe('normalizeParams: mate ranges and widening', () => {
+  it('reads MIN..MAX, {min, max} and numeric strings alike, with the default linger of 5s', () => {
+    for (const mates of ['1..3', ' 1 .. 3 ', { min: 1, max: 3 }, { min: '1', max: '3' }]) {
+      const { params, spec } = normalize({ event: 'e', actor: 'a', mates });
+      expect(spec).toEqual({ min: 1, max: 3, lingerMs: 5000 });
+      expect(params.mates).toBe('1..3');
+      expect(params.linger).toBe('5s');
+    }
+  });
+
+  it('makes MIN..MIN the exact count MIN, without a linger', () => {
+    const { params, spec } = normalize({ event: 'e', actor: 'a', mates: '2..2' });
+    expect(spec).toEqual({ min: 2, max: 2, lingerMs: 0 });
+    expect(params).toEqual(normalize({ event: 'e', actor: 'a', mates: 2 }).params);
+    expect(normalize({ event: 'e', actor: 'a', mates: '2..2' }).classKey).toBe(normalize({ event: 'e', actor: 'a', mates: 2 }).classKey);
+  });
+
+  it('writes linger and stage times as canonical durations that read back the same', () => {
+    const { params, spec, stages } = normalize({
+      event: 'e', actor: 'a', mates: '0..2', linger: 1.25, widen: ['1500ms:', { after: 90, selector: 'x' }, { after: '2m' }],
+    });
+    expect(spec.lingerMs).toBe(1250);
+    expect(params.linger).toBe('1250ms');
+    expect(params.widen).toEqual([{ after: '1500ms', selector: 'actor != a' }, { after: '90s', selector: 'x' }, { after: '120s', selector: 'actor != a' }]);
+    expect(stages.map((s) => s.afterMs)).toEqual([1500, 90_000, 120_000]);
+    const again = normalize({ event: 'e', actor: 'a', mates: params.mates, linger: params.linger, widen: params.widen?.map((s) => `${s.after}:${s.selector}`) });
+    expect(again.params).toEqual(params);
+  });
+
+  it('puts the whole spec in the class key, and each stage in a class of its own', () => {
+    const key = (fields: object): string => normalize({ event: 'e', actor: 'a', ...fields }).classKey;
+    const keys = [key({ mates: '1..3' }), key({ mates: '1..3', linger: '4s' }), key({ mates: '1..2' }), key({ mates: '0..3' }), key({ mates: 3 })];
+    expect(new Set(keys).size).toBe(keys.length);
+    const { stages, classKey } = normalize({ event: 'e', actor: 'a', selector: 'x=1', widen: ['1s:x in (1,2)', '2s:'] });
+    expect(stages.map((s) => s.classKey)).toEqual([
+      normalize({ event: 'e', actor: 'a', selector: 'x in (1,2)' }).classKey,
+      normalize({ event: 'e', actor: 'a' }).classKey,
+    ]);
+    expect(stages[0]?.classKey).not.toBe(classKey);
+  });
+
+  it('treats an empty widen or linger as not given', () => {
+    expect(normalize({ event: 'e', actor: 'a', widen: '', linger: '' }).stages).toEqual([]);
+    expect(normalize({ event: 'e', actor: 'a', widen: [] }).params.widen).toBeUndefined();
+  });
+
+  it.each([
+    [{ mates: '5..2' }, /MIN <= MAX/],
+    [{ mates: '1..x' }, /two integers/],
+    [{ mates: { min: 1, max: 2, step: 1 } }, /only min and max/],
+    [{ mates: 3, linger: '1s' }, /linger only applies/],
+    [{ mates: '1..2', linger: -1 }, /linger must be/],
+    [{ widen: ['2s:', '1s:'] }, /strictly increasing/],
+    [{ widen: 'x' }, /AFTER:SELECTOR/],
+    [{ widen: [null] }, /widen stage 1 must be/],
+  ])('refuses %j', (fields, message) => {
+    const { code, message: text } = errorOf({ event: 'e', actor: 'a', ...fields });
+    expect(code).toBe('bad_request');
+    expect(text).toMatch(message);
   });
 });

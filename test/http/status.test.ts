@@ -72,7 +72,7 @@ describe('400 bad_request', () => {
     const res = await send(served.url);
     expectError(res, 400, 'bad_request');
     expect((res.body as { error: { message: string } }).error.message).toBe(
-      'unknown field "mate"; known fields are event, actor, payload, mates, labels, selector, timeout, input, output',
+      'unknown field "mate"; known fields are event, actor, payload, mates, linger, labels, selector, widen, timeout, input, output',
     );
   });
 

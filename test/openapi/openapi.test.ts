@@ -92,12 +92,16 @@ describe('openapi.yaml', () => {
 
   it('describes every field the router reads, and the bodies the tests send validate against it', () => {
     const fields = Object.keys(doc.components.schemas.EventBody?.properties ?? {}).sort();
-    expect(fields).toEqual(['actor', 'event', 'labels', 'mates', 'output', 'payload', 'selector', 'timeout']);
+    expect(fields).toEqual(['actor', 'event', 'labels', 'linger', 'mates', 'output', 'payload', 'selector', 'timeout', 'widen']);
     const json = ajv.compile(requestSchema('application/json'));
     expect(json({ event: 'e', actor: 'a', payload: { any: ['json'] }, mates: 2, labels: { level: 3, pro: true }, selector: 'level>2', timeout: '30s' })).toBe(true);
     expect(json({ event: 'e', actor: 'a', mate: 2 })).toBe(false);
     const form = ajv.compile(requestSchema('application/x-www-form-urlencoded'));
     expect(form({ event: 'e', actor: 'a', payload: 'p', mates: '1', labels: 'k=v', timeout: '1.5' })).toBe(true);
+    expect(json({ event: 'e', actor: 'a', mates: { min: 1, max: 3 }, linger: '200ms', widen: [{ after: '10s', selector: 'level>1' }, { after: 30, selector: '' }] })).toBe(true);
+    expect(json({ event: 'e', actor: 'a', mates: '1..3', linger: 2, widen: ['10s:level>1'] })).toBe(true);
+    expect(json({ event: 'e', actor: 'a', mates: { min: 1 } })).toBe(false);
+    expect(form({ event: 'e', actor: 'a', mates: '1..3', linger: '1s', widen: ['10s:level>1', '30s:'] })).toBe(true);
   });
 });
 
@@ -186,6 +190,35 @@ describe('real answers match openapi.yaml', () => {
     conforms('/stats', 'get', bad);
     controller.abort();
     await Promise.all(parked);
+  });
+
+  it('a range group and a widened member, and /stats with a range and a stage', async () => {
+    const { url, hub } = await start();
+    const widened = new Promise<void>((resolve) => hub.once('widened', () => resolve()));
+    const x = request(url).get('/event?event=w&actor=x&labels=level=5&selector=level%3D5&widen=50ms:level%3E1&widen=1m:').then((r) => r);
+    const lobby = request(url).post('/event').send({ event: 'l', actor: 'a', mates: { min: 1, max: 3 }, linger: '1m' }).then((r) => r);
+    await waitForPending(hub, 2);
+    await widened;
+    const stats = await request(url).get('/stats');
+    conforms('/stats', 'get', stats);
+    const tree = stats.body as Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+    const entry = Object.values(tree.w?.x ?? {})[0] ?? {};
+    const entrySchema = doc.components.schemas.StatsEntry?.properties ?? {};
+    const paramsSchema = doc.components.schemas.RequestParams?.properties ?? {};
+    // Every field /stats shows is documented, not only allowed.
+    for (const key of Object.keys(entry)) expect(Object.keys(entrySchema)).toContain(key);
+    for (const e of [entry, Object.values(tree.l?.a ?? {})[0] ?? {}]) {
+      for (const key of Object.keys(e.params as object)) expect(Object.keys(paramsSchema)).toContain(key);
+    }
+    const y = await request(url).get('/event?event=w&actor=y&labels=level=2');
+    conforms('/event', 'get', y);
+    expect((y.body as { members: { stage?: number }[] }).members.map((m) => m.stage)).toEqual([1, undefined]);
+    conforms('/event', 'get', await x);
+    // A lingering request the hub's shutdown answers: a documented 503.
+    await hub.close();
+    const closed = await lobby;
+    expect(closed.status).toBe(503);
+    conforms('/event', 'post', closed);
   });
 
   it('/stats entries without a payload (redacted stats) still match', () => {

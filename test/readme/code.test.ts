@@ -52,3 +52,17 @@ describe('README programmatic example', () => {
     expect(printed).toEqual([[{ CUST: 'Please give me a chocolate', SHOP: 'Here you are' }]]);
   });
 });
+
+describe('README mate range and widening examples', () => {
+  it('lobby: three players go together once the window ends', async () => {
+    const printed: unknown[][] = [];
+    await runModule(codeBlock(README, 'lobby'), { console: { log: (...values: unknown[]) => printed.push(values), error: console.error } });
+    expect(printed).toEqual([[['ann', 'bob', 'cy']]]);
+  });
+
+  it('widen: ann widens to level 3 to 7 and meets bob', async () => {
+    const printed: unknown[][] = [];
+    await runModule(codeBlock(README, 'widen'), { console: { log: (...values: unknown[]) => printed.push(values), error: console.error } });
+    expect(printed).toEqual([[[['ann', 1], ['bob', undefined]]]]);
+  });
+});

@@ -22,3 +22,15 @@ it('prints the README graph sample for a pair and a game maker that timed out', 
 
   expect(lines).toEqual((sample ?? '').trimEnd().split('\n'));
 });
+
+it('prints the README graph sample for two lobby players who linger', async () => {
+  const sample = /<!-- log: graph-lobby -->\s*```\n([\s\S]*?)```/.exec(README)?.[1];
+  expect(sample).toBeDefined();
+  const hub = new Netsync();
+  const lines: string[] = [];
+  attachLogger(hub, { format: 'graph', write: (line) => lines.push(line) });
+  const players = ['ann', 'bob'].map((actor) => hub.send({ event: 'lobby', actor, mates: '1..3', linger: '100ms' }));
+  await Promise.all(players);
+  await hub.close();
+  expect(lines).toEqual((sample ?? '').trimEnd().split('\n'));
+});

@@ -23,13 +23,24 @@ interface Sent {
   readonly id: string;
   readonly outcome: Promise<Outcome>;
   settled: Outcome | undefined;
+  /** When it settled (Date.now()), for lower bounds on windows and stages. */
+  settledAt: number | undefined;
 }
 
-/** A hub on a fresh store, recording the ids of its requests. */
+/** A hub on a fresh store, recording the ids of its requests and the stages they reached. */
 class Harness {
   readonly ids: string[] = [];
+  readonly #stages = new Map<string, number>();
+  readonly #stageWaits: { id: string; stage: number; resolve: () => void }[] = [];
   constructor(readonly hub: Netsync) {
     hub.on('pending', (req) => this.ids.push(req.id));
+    hub.on('widened', (req, stage) => {
+      this.#stages.set(req.id, stage);
+      for (const wait of this.#stageWaits.filter((w) => w.id === req.id && w.stage <= stage)) {
+        this.#stageWaits.splice(this.#stageWaits.indexOf(wait), 1);
+        wait.resolve();
+      }
+    });
   }
 
   send(params: SendParams, options?: { signal?: AbortSignal; timeoutMs?: number }): Sent {
@@ -38,12 +49,30 @@ class Harness {
     const sent: Sent = {
       id: this.ids[before] ?? '',
       outcome: promise.then(
-        (value): Outcome => (sent.settled = { ok: true, value }),
-        (error: unknown): Outcome => (sent.settled = { ok: false, error }),
+        (value): Outcome => {
+          sent.settledAt = Date.now();
+          return (sent.settled = { ok: true, value });
+        },
+        (error: unknown): Outcome => {
+          sent.settledAt = Date.now();
+          return (sent.settled = { ok: false, error });
+        },
       ),
       settled: undefined,
+      settledAt: undefined,
     };
     return sent;
+  }
+
+  /** Resolves once the store took `sent`'s request to `stage` (the hub's `widened` event). */
+  stageReached(sent: Sent, stage: number): Promise<void> {
+    if ((this.#stages.get(sent.id) ?? 0) >= stage) return Promise.resolve();
+    const reached = new Promise<void>((resolve) => this.#stageWaits.push({ id: sent.id, stage, resolve }));
+    // A send that settles first never reaches the stage: say so rather than wait for the test's timeout.
+    const settledFirst = sent.outcome.then((outcome) => {
+      throw new Error(`the send settled before stage ${stage}: ${outcome.ok ? 'matched' : String(outcome.error)}`);
+    });
+    return Promise.race([reached, settledFirst]);
   }
 
   /** Ids of every pending request, once this hub's offers and withdrawals reached the store. */
@@ -70,6 +99,24 @@ async function failed(sent: Sent): Promise<unknown> {
 function codeOf(error: unknown): string | undefined {
   return isNetsyncError(error) ? error.code : undefined;
 }
+
+function actorsOf(match: Match): string[] {
+  return match.members.map((m) => m.actor);
+}
+
+/**
+ * Lets time pass. Only where time passing is what a test is about (a window or stage that must not have
+ * ended yet when the next request arrives); every outcome itself is awaited as an event.
+ */
+function elapse(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Node timers may fire up to a millisecond before Date.now() shows their full delay, and a deadline on the
+ * store's clock is rounded to whole milliseconds: lower bounds allow that much.
+ */
+const CLOCK_SLACK_MS = 3;
 
 /** Defines the contract tests for the stores `factory` makes. */
 export function describeStoreContract(factory: StoreFactory): void {
@@ -334,6 +381,287 @@ export function describeStoreContract(factory: StoreFactory): void {
       const createdAt = tree.joinGame?.gameMaker?.[a.id]?.created_at ?? '';
       expect(new Date(createdAt).toISOString()).toBe(createdAt);
       expect(Date.parse(createdAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    });
+
+    describe('mate ranges (MIN..MAX with a linger window)', () => {
+      /** A range send; the linger is long unless a test is about the window ending. */
+      const lobby = (actor: string, extra: Partial<SendParams> = {}): SendParams => ({
+        event: 'lobby', actor, payload: actor, mates: '1..3', linger: '60s', ...extra,
+      });
+
+      it('forms a full MAX+1 group at once, oldest first, and the (MAX+2)th waits', async () => {
+        const h = await harness();
+        const sent = ['a', 'b', 'c', 'd', 'e'].map((actor) => h.send(lobby(actor)));
+        const group = await matched(sent[3] as Sent);
+        expect(actorsOf(group)).toEqual(['a', 'b', 'c', 'd']);
+        for (const s of sent.slice(0, 4)) expect(await matched(s)).toEqual(group);
+        expect(await h.pendingIds()).toEqual([(sent[4] as Sent).id]);
+        expect(sent[4]?.settled).toBeUndefined();
+      });
+
+      it('lets a possible group wait out its window instead of forming at once', async () => {
+        const h = await harness();
+        const a = h.send(lobby('a'));
+        const b = h.send(lobby('b'));
+        const c = h.send(lobby('c'));
+        // Three of at most four, with a window of a minute: nobody has gone yet.
+        expect(await h.pendingIds()).toEqual([a.id, b.id, c.id].sort());
+        expect([a.settled, b.settled, c.settled]).toEqual([undefined, undefined, undefined]);
+        // The fourth completes MAX+1 during the window: the group goes at once, window or not.
+        const d = h.send(lobby('d'));
+        expect(actorsOf(await matched(d))).toEqual(['a', 'b', 'c', 'd']);
+        expect(await h.pendingIds()).toEqual([]);
+      });
+
+      it('forms the group with everyone who came once the window ends, and not before it ends', async () => {
+        const h = await harness();
+        const linger = 250;
+        const a = h.send(lobby('a', { linger: `${linger}ms` }));
+        const opened = Date.now();
+        const b = h.send(lobby('b', { linger: `${linger}ms` }));
+        const c = h.send(lobby('c', { linger: `${linger}ms` }));
+        const group = await matched(a);
+        expect(actorsOf(group)).toEqual(['a', 'b', 'c']);
+        expect(await matched(b)).toEqual(group);
+        expect(await matched(c)).toEqual(group);
+        // The window opened with b's arrival, after `opened`.
+        expect((a.settledAt ?? 0) - opened).toBeGreaterThanOrEqual(linger - CLOCK_SLACK_MS);
+        expect(await h.pendingIds()).toEqual([]);
+      });
+
+      it('never puts requests with different specs together (min, max or linger)', async () => {
+        const h = await harness();
+        const specs: Partial<SendParams>[] = [
+          { mates: '1..3', linger: '60s' }, { mates: '1..3', linger: '50s' }, { mates: '1..2', linger: '60s' },
+          { mates: '2..3', linger: '60s' }, { mates: 1 }, { mates: 3 },
+        ];
+        const sent = specs.map((spec, i) => h.send({ event: 'e', actor: `s${i}`, ...spec }));
+        expect(await h.pendingIds()).toEqual(sent.map((s) => s.id).sort());
+        // An exact pair meets only the exact pair, never a range that would take one more.
+        const pair = h.send({ event: 'e', actor: 'p', mates: 1 });
+        expect(actorsOf(await matched(pair))).toEqual(['s4', 'p']);
+        // MIN..MIN is the exact count MIN.
+        const three = [h.send({ event: 'e', actor: 't1', mates: '3..3' }), h.send({ event: 'e', actor: 't2', mates: { min: 3, max: 3 } })];
+        const last = h.send({ event: 'e', actor: 't3', mates: 3 });
+        expect(actorsOf(await matched(last))).toEqual(['s5', 't1', 't2', 't3']);
+        for (const s of three) expect(actorsOf(await matched(s))).toEqual(['s5', 't1', 't2', 't3']);
+        expect(await h.pendingIds()).toEqual(sent.slice(0, 4).map((s) => s.id).sort());
+      });
+
+      it('closes the window when a withdrawal makes a group impossible, and opens a full new one later', async () => {
+        const h = await harness();
+        const linger = 300;
+        const a = h.send(lobby('a', { linger: `${linger}ms` }));
+        const leaving = new AbortController();
+        const b = h.send(lobby('b', { linger: `${linger}ms` }), { signal: leaving.signal });
+        expect(await h.pendingIds()).toEqual([a.id, b.id].sort());
+        leaving.abort(new Error('b went away'));
+        await failed(b);
+        expect(await h.pendingIds()).toEqual([a.id]);
+        // Past half the old window: had it stayed open, a and c would go at its old end.
+        await elapse(linger / 2);
+        const reopened = Date.now();
+        const c = h.send(lobby('c', { linger: `${linger}ms` }));
+        const group = await matched(c);
+        expect(actorsOf(group)).toEqual(['a', 'c']);
+        expect((c.settledAt ?? 0) - reopened).toBeGreaterThanOrEqual(linger - CLOCK_SLACK_MS);
+        expect(await matched(a)).toEqual(group);
+      });
+
+      it('keeps the window while a group is still possible after a withdrawal', async () => {
+        const h = await harness();
+        const linger = 250;
+        const a = h.send(lobby('a', { linger: `${linger}ms` }));
+        const opened = Date.now();
+        const leaving = new AbortController();
+        const b = h.send(lobby('b', { linger: `${linger}ms` }), { signal: leaving.signal });
+        const c = h.send(lobby('c', { linger: `${linger}ms` }));
+        expect(await h.pendingIds()).toEqual([a.id, b.id, c.id].sort());
+        leaving.abort(new Error('b went away'));
+        await failed(b);
+        const group = await matched(a);
+        expect(actorsOf(group)).toEqual(['a', 'c']);
+        expect((a.settledAt ?? 0) - opened).toBeGreaterThanOrEqual(linger - CLOCK_SLACK_MS);
+      });
+
+      it('with MIN = 0, a request lingers alone and then goes alone', async () => {
+        const h = await harness();
+        const linger = 150;
+        const before = Date.now();
+        const a = h.send({ event: 'solo', actor: 'a', payload: 1, mates: '0..2', linger: `${linger}ms` });
+        expect(await matched(a)).toEqual({ payloads: { a: 1 }, members: [{ actor: 'a', payload: 1, labels: { actor: 'a' } }] });
+        expect((a.settledAt ?? 0) - before).toBeGreaterThanOrEqual(linger - CLOCK_SLACK_MS);
+        expect(await h.pendingIds()).toEqual([]);
+      });
+
+      it('forms the largest group when the window ends, the earliest first, and opens a new window for the rest', async () => {
+        const h = await harness();
+        const linger = 200;
+        // Reds accept only reds, blues only blues: two possible groups in one bucket, one window.
+        const send = (actor: string, team: string): Sent =>
+          h.send({ event: 'teams', actor, mates: '1..3', linger: `${linger}ms`, labels: { team }, selector: `team=${team}` });
+        const b1 = send('b1', 'blue');
+        const r1 = send('r1', 'red');
+        const b2 = send('b2', 'blue');
+        const r2 = send('r2', 'red');
+        const r3 = send('r3', 'red');
+        const reds = await matched(r1);
+        // Three reds beat two older blues (larger first); the blues get a window of their own from then on.
+        expect(actorsOf(reds)).toEqual(['r1', 'r2', 'r3']);
+        expect(await matched(r2)).toEqual(reds);
+        expect(await matched(r3)).toEqual(reds);
+        const blues = await matched(b1);
+        expect(actorsOf(blues)).toEqual(['b1', 'b2']);
+        expect(await matched(b2)).toEqual(blues);
+        // Not at the end of the first window (with the reds) but a window later; half of it shows that on any clock.
+        expect((b1.settledAt ?? 0) - (r1.settledAt ?? 0)).toBeGreaterThanOrEqual(linger / 2);
+      });
+
+      it("applies each member's own timeout while it lingers", async () => {
+        const h = await harness();
+        const a = h.send(lobby('a'), { timeoutMs: 50 });
+        const b = h.send(lobby('b'));
+        expect(codeOf(await failed(a))).toBe('timeout');
+        expect(await h.pendingIds()).toEqual([b.id]);
+        expect(b.settled).toBeUndefined();
+      });
+
+      it('shows the range and its linger in stats', async () => {
+        const h = await harness();
+        const a = h.send({ event: 'lobby', actor: 'a', mates: { min: 2, max: 4 }, linger: 90 });
+        const tree = await h.hub.stats();
+        expect(tree.lobby?.a?.[a.id]?.params).toEqual({
+          event: 'lobby', actor: 'a', payload: null, labels: { actor: 'a' }, selector: 'actor != a', mates: '2..4', linger: '90s',
+        });
+      });
+    });
+
+    describe('selector widening (widen stages)', () => {
+      it('forms a group when a stage change makes it possible, and not before', async () => {
+        const h = await harness();
+        const after = 200;
+        const started = Date.now();
+        const x = h.send({ event: 'w', actor: 'x', labels: { level: '5' }, selector: 'level=5', widen: [{ after: `${after}ms`, selector: 'level in (3,4,5,6,7)' }] });
+        const y = h.send({ event: 'w', actor: 'y', labels: { level: '3' }, selector: 'level in (4,5)' });
+        expect(await h.pendingIds()).toEqual([x.id, y.id].sort());
+        const group = await matched(x);
+        expect(group.members).toEqual([
+          { actor: 'x', payload: null, labels: { actor: 'x', level: '5' }, stage: 1 },
+          { actor: 'y', payload: null, labels: { actor: 'y', level: '3' } },
+        ]);
+        expect(await matched(y)).toEqual(group);
+        expect((x.settledAt ?? 0) - started).toBeGreaterThanOrEqual(after - CLOCK_SLACK_MS);
+      });
+
+      it('never widens one-sidedly: the other side must still accept the widened request', async () => {
+        const h = await harness();
+        const x = h.send({ event: 'w', actor: 'x', labels: { level: '5' }, selector: 'level=9', widen: '50ms:' });
+        const y = h.send({ event: 'w', actor: 'y', labels: { level: '3' }, selector: 'level=3' });
+        await h.stageReached(x, 1);
+        expect(await h.pendingIds()).toEqual([x.id, y.id].sort());
+        const entry = (await h.hub.stats()).w?.x?.[x.id];
+        expect(entry?.stage).toBe(1);
+        expect(entry?.selector).toBe('actor != x');
+        expect(entry?.params.widen).toEqual([{ after: '50ms', selector: 'actor != x' }]);
+        expect([x.settled, y.settled]).toEqual([undefined, undefined]);
+      });
+
+      it('keeps the arrival order: an older request widened later is chosen before a younger one widened earlier', async () => {
+        const h = await harness();
+        // Two guests of one actor name (so one class once both widened) wait for hosts; the older one widens last.
+        const guest = (payload: string, after: string): Sent => h.send({
+          event: 'w', actor: 'g', payload, labels: { role: 'guest' }, selector: 'role=nobody', widen: [{ after, selector: 'role=host' }],
+        });
+        const old = guest('old', '250ms');
+        const young = guest('young', '50ms');
+        await Promise.all([h.stageReached(old, 1), h.stageReached(young, 1)]);
+        expect(await h.pendingIds()).toEqual([old.id, young.id].sort());
+        const host = h.send({ event: 'w', actor: 'host', labels: { role: 'host' }, selector: 'role=guest' });
+        expect((await matched(host)).members.map((m) => m.payload)).toEqual(['old', null]);
+        const second = h.send({ event: 'w', actor: 'host2', labels: { role: 'host' }, selector: 'role=guest' });
+        expect((await matched(second)).members.map((m) => m.payload)).toEqual(['young', null]);
+      });
+
+      it('meets a mate that already waits at once when the stage changes, members in arrival order', async () => {
+        const h = await harness();
+        const y = h.send({ event: 'w', actor: 'y', labels: { level: '2' } });
+        const x = h.send({ event: 'w', actor: 'x', labels: { level: '8' }, selector: 'level>7', widen: ['40ms:level>5', '80ms:level>1'] });
+        const group = await matched(x);
+        expect(group.members.map((m) => [m.actor, m.stage])).toEqual([['y', undefined], ['x', 2]]);
+        expect(await matched(y)).toEqual(group);
+      });
+
+      it('never offers a withdrawn request again when its stage comes', async () => {
+        const h = await harness();
+        const leaving = new AbortController();
+        const x = h.send({ event: 'w', actor: 'x', selector: 'nobody', widen: '60ms:' }, { signal: leaving.signal });
+        expect(await h.pendingIds()).toEqual([x.id]);
+        leaving.abort(new Error('x went away'));
+        await failed(x);
+        // Past the stage x would have reached: nothing may bring it back.
+        await elapse(120);
+        const y = h.send({ event: 'w', actor: 'y' });
+        expect(await h.pendingIds()).toEqual([y.id]);
+        expect(y.settled).toBeUndefined();
+      });
+
+      it('widens a range request: a widened request can complete a lingering group', async () => {
+        const h = await harness();
+        const spec = { mates: '1..2', linger: '60s' } as const;
+        const a = h.send({ event: 'l', actor: 'a', labels: { tier: 'gold' }, selector: 'tier=gold', ...spec });
+        const b = h.send({ event: 'l', actor: 'b', labels: { tier: 'gold' }, selector: 'tier=gold', ...spec });
+        const c = h.send({ event: 'l', actor: 'c', labels: { tier: 'gold' }, selector: 'tier in (gold,silver)', widen: '40ms:', ...spec });
+        // a, b and c are already a possible group (c is gold); a MAX+1 = 3 group forms at once.
+        expect(actorsOf(await matched(c))).toEqual(['a', 'b', 'c']);
+        expect(actorsOf(await matched(a))).toEqual(['a', 'b', 'c']);
+        expect(b.settled?.ok).toBe(true);
+        const d = h.send({ event: 'l', actor: 'd', labels: { tier: 'silver' }, selector: 'tier=gold', ...spec });
+        const e = h.send({ event: 'l', actor: 'e', labels: { tier: 'gold' }, selector: 'tier in (gold,silver)', ...spec });
+        const f = h.send({ event: 'l', actor: 'f', labels: { tier: 'gold' }, selector: 'tier=gold', widen: '80ms:tier in (gold,silver)', ...spec });
+        // d, e and f linger in a window of a minute (f turns silver d down); when f widens, they are a full group.
+        const group = await matched(f);
+        expect(group.members.map((m) => [m.actor, m.stage])).toEqual([['d', undefined], ['e', undefined], ['f', 1]]);
+        expect(await matched(d)).toEqual(group);
+        expect(await matched(e)).toEqual(group);
+      });
+
+      it('applies a timeout while a request waits for its next stage', async () => {
+        const h = await harness();
+        const x = h.send({ event: 'w', actor: 'x', selector: 'nobody', widen: '30s:' }, { timeoutMs: 40 });
+        expect(codeOf(await failed(x))).toBe('timeout');
+        expect(await h.pendingIds()).toEqual([]);
+      });
+
+      it('shows stage 0 and the original selector in stats before the first stage', async () => {
+        const h = await harness();
+        const x = h.send({ event: 'w', actor: 'x', selector: 'level=5', widen: [{ after: 30, selector: 'level>2' }, { after: '1m', selector: '' }] });
+        const entry = (await h.hub.stats()).w?.x?.[x.id];
+        expect(entry).toEqual({
+          params: {
+            event: 'w', actor: 'x', payload: null, labels: { actor: 'x' }, selector: 'level=5', mates: 1,
+            widen: [{ after: '30s', selector: 'level>2' }, { after: '60s', selector: 'actor != x' }],
+          },
+          created_at: expect.any(String),
+          stage: 0,
+          selector: 'level=5',
+        });
+      });
+    });
+
+    it('leaves no window or stage timer running once the hub is closed', async () => {
+      const h = await harness();
+      const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      await h.pendingIds();
+      const before = timers();
+      const sent = [
+        h.send({ event: 'lobby', actor: 'a', mates: '1..3', linger: '60s' }),
+        h.send({ event: 'lobby', actor: 'b', mates: '1..3', linger: '60s' }),
+        h.send({ event: 'w', actor: 'x', selector: 'nobody', widen: ['30s:level>1', '60s:'] }),
+      ];
+      expect(await h.pendingIds()).toEqual(sent.map((s) => s.id).sort());
+      await h.hub.close();
+      for (const s of sent) expect(codeOf(await failed(s))).toBe('shutting_down');
+      expect(timers()).toBeLessThanOrEqual(before);
     });
 
     it('agrees with a brute-force model on random sequences of sends and withdrawals', async () => {

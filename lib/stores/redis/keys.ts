@@ -4,15 +4,15 @@
  * The record format version, part of every key and channel name: a rolling deploy that changes the format
  * bumps it, so old and new instances never read each other's records.
  */
-export const SCHEMA = 'v2';
+export const SCHEMA = 'v3';
 
-/** The versioned root of every key and channel of one store: `<prefix>v2:`. */
+/** The versioned root of every key and channel of one store: `<prefix>v3:`. */
 function root(prefix: string): string {
   return `${prefix}${SCHEMA}:`;
 }
 
 /**
- * The base of every key of one event: `<prefix>v2:{<event as base64url>}:`. base64url is injective and never
+ * The base of every key of one event: `<prefix>v3:{<event as base64url>}:`. base64url is injective and never
  * contains `{` or `}`, so two events never share keys and each event's keys hash to one slot.
  */
 export function eventBase(prefix: string, event: string): string {

@@ -1,4 +1,5 @@
 // The Lua run inside Redis, as source text for EVAL: one script per operation, each made of only the chunks it needs.
+import { CLOSE_BODY, SEARCH_LUA, WINDOW_LUA } from './groups';
 //
 // Redis 7 forbids globals in scripts, so every chunk defines locals only, and a script is the concatenation
 // of its chunks in dependency order (see the `script` calls at the end). Every script that changes an event
@@ -87,7 +88,7 @@ end
 
 /**
  * The keys of one event, the server clock and request records. KEYS[1] is the event's `reqs` hash
- * (`<base>reqs`); a record is `owner\nseq\nclass\njson` under the request id.
+ * (`<base>reqs`); a record is `owner\nseq\nclass\nstage\njson` under the request id.
  */
 const EVENT_KEYS_LUA = `
 local B = string.sub(KEYS[1], 1, -5)
@@ -96,13 +97,15 @@ local K_SEQ = B .. 'seq'
 local K_CLS = B .. 'cls'
 local K_FAM = B .. 'fam'
 local K_OWNERS = B .. 'owners'
+local K_WIN = B .. 'win'
 local function k_queue(c) return B .. 'q:' .. c end
 local function k_own(o) return B .. 'own:' .. o end
 local function k_res(id) return B .. 'res:' .. id end
 local function k_fc(f) return B .. 'fc:' .. f end
 local function k_fl(f, k, v) return B .. 'fl:' .. f .. ':' .. k .. '=' .. v end
-local function k_fx(m, k, v) return B .. 'fx:' .. m .. ':' .. k .. '=' .. v end
-local function k_fu(m) return B .. 'fu:' .. m end
+local function k_fx(s, k, v) return B .. 'fx:' .. s .. ':' .. k .. '=' .. v end
+local function k_fu(s) return B .. 'fu:' .. s end
+local function k_pz(s) return B .. 'pz:' .. s end
 
 local function server_ms()
   local t = redis.call('TIME')
@@ -112,12 +115,12 @@ end
 local function get_record(id)
   local raw = redis.call('HGET', K_REQS, id)
   if not raw then return nil end
-  local o, s, c, j = string.match(raw, '^([^\\n]*)\\n([^\\n]*)\\n([^\\n]*)\\n(.*)$')
-  return { id = id, owner = o, seq = tonumber(s), class = c, json = j }
+  local o, s, c, st, j = string.match(raw, '^([^\\n]*)\\n([^\\n]*)\\n([^\\n]*)\\n([^\\n]*)\\n(.*)$')
+  return { id = id, owner = o, seq = tonumber(s), class = c, stage = tonumber(st), json = j }
 end
 
-local function record_of(owner, seq, c, json)
-  return owner .. '\\n' .. seq .. '\\n' .. c .. '\\n' .. json
+local function record_of(owner, seq, c, stage, json)
+  return owner .. '\\n' .. seq .. '\\n' .. c .. '\\n' .. stage .. '\\n' .. json
 end
 `;
 
@@ -157,11 +160,13 @@ end
 `;
 
 /**
- * The class index, as MemoryStore keeps it. Per (event, mates) bucket, families (classes sharing a
- * selector) are filed by their anchor value (\`fx:<mates>:<k>=<v>\` sets) or as unanchored (\`fu:<mates>\`);
+ * The class index, as MemoryStore keeps it. Per (event, spec) bucket, families (classes sharing a
+ * selector) are filed by their anchor value (\`fx:<spec>:<k>=<v>\` sets) or as unanchored (\`fu:<spec>\`),
+ * range buckets mark in \`pz:<spec>\` (ZSET id → seq) the requests that were in a possible group of MIN+1 when
+ * filed: every possible group holds one, so the searches linger windows need start from those only;
  * per family, classes are kept in ZSETs scored by the sequence of their oldest request: all of them
  * (\`fc:<family>\`) and by each label (\`fl:<family>:<k>=<v>\`). Class queues are ZSETs \`q:<class>\` by
- * sequence. Definitions: \`cls\` (class → {l, f, m}) and \`fam\` (family → {r, a}).
+ * sequence. Definitions: \`cls\` (class → {l, f, m = spec key}) and \`fam\` (family → {r, a}).
  */
 const INDEX_LUA = `
 local MUTATIONS = 0
@@ -217,8 +222,20 @@ local function rescore_class(c)
   end
 end
 
+-- Requests removed by this script, by bucket (spec key → id → true): a window whose witness lost one
+-- is reviewed before the script ends (review_windows).
+local REMOVED = {}
+
 local function remove_request(rec)
   MUTATIONS = MUTATIONS + 1
+  local m = class_data(rec.class).m
+  local removed = REMOVED[m]
+  if removed == nil then
+    removed = {}
+    REMOVED[m] = removed
+  end
+  removed[rec.id] = true
+  if string.find(m, '..', 1, true) then redis.call('ZREM', k_pz(m), rec.id) end
   redis.call('HDEL', K_REQS, rec.id)
   local own = k_own(rec.owner)
   redis.call('SREM', own, rec.id)
@@ -229,258 +246,109 @@ local function remove_request(rec)
   if head == rec.id then rescore_class(rec.class) end
 end
 
+-- File a pending request into class c (its definition cls_json, family f with definition fam_json and
+-- decoded fam, bucket spec_key) under arrival sequence seq: a new one's, or a moved one's original.
+local function insert_request(id, owner, seq, stage, json, c, cls_json, f, fam_json, fam, spec_key)
+  redis.call('HSET', K_REQS, id, record_of(owner, seq, c, stage, json))
+  redis.call('SADD', k_own(owner), id)
+  redis.call('SADD', K_OWNERS, owner)
+  local q = k_queue(c)
+  redis.call('ZADD', q, seq, id)
+  if redis.call('ZCARD', q) == 1 then
+    redis.call('HSET', K_CLS, c, cls_json)
+    if redis.call('HSETNX', K_FAM, f, fam_json) == 1 then
+      if fam.a then
+        for _, v in ipairs(fam.a.v) do redis.call('SADD', k_fx(spec_key, fam.a.k, v), f) end
+      else
+        redis.call('SADD', k_fu(spec_key), f)
+      end
+    end
+  end
+  -- A moved request may come back ahead of its class's other requests: the class is scored by its head.
+  if redis.call('ZRANGE', q, 0, 0)[1] == id then file_class(c, seq) end
+end
+
 -- When the event has no record left: forget its counter and answer Redis's time in µs (the caller then
 -- drops the event from the index unless an offer announced it again after that time); else nil.
 local function forget_event_if_empty()
   if redis.call('EXISTS', K_REQS) == 1 then return nil end
-  redis.call('DEL', K_SEQ)
+  redis.call('DEL', K_SEQ, K_WIN)
   local t = redis.call('TIME')
   return t[1] .. string.format('%06d', tonumber(t[2]))
 end
 `;
 
 /**
- * Offer (idempotent by id). KEYS[1] the event's reqs. ARGV[1] options JSON: {id, owner, c (class), f (family),
- * m (mates), cls, fam (class and family definitions as JSON text), ev (event as JSON text), ch (channel
- * prefix), ttl (result ms), dl (deadline, server ms), budget, live (liveness snapshot), done (optional: ids of
- * this event whose results their owner has read, made tombstones of tomb ms, as CONSUME does)}; ARGV[2] the request
- * JSON. Returns {'late'} (refused: past its deadline, not entered), {'withdrawn'} (a tombstone: withdrawn or
- * already read), {'pending'} ({'pending', 'first'} when the event had no record before: the caller then
- * announces the event to the index), or {'group', message, empty since (µs) or nil}. A request already pending is kept, with its owner
- * updated to this instance (it keeps its place); one whose group formed gets that group again.
+ * Offer (idempotent by id), and stage changes. KEYS[1] the event's reqs. ARGV[1] options JSON: {id, owner,
+ * c (class), f (family), s (spec key), st (stage), cls, fam (class and family definitions as JSON text), ev
+ * (event as JSON text), ch (channel prefix), ttl (result ms), dl (deadline, server ms; offers only), budget,
+ * live (liveness snapshot), mode ('update' for a stage change: never enters a request that is not pending),
+ * done (optional: ids of this event whose results their owner has read, made tombstones of tomb ms, as
+ * CONSUME does)}; ARGV[2] the request JSON (offers only).
+ * Returns one of:
+ *   {'late'}                refused: past its deadline, not entered
+ *   {'withdrawn'}           a tombstone: withdrawn or already read
+ *   {'absent'}              an update of a request neither pending nor settled
+ *   {'settled', message}    an update of a request whose group formed before
+ *   {'group', message, empty since (µs) or ''}
+ *   {'pending', 'first' or '', window deadline or '', server now, ids of a window opened now (JSON) or ''}
+ *                           'first' when the event had no record before: the caller then announces the event
+ * A request already pending keeps its place, with its owner updated to this instance; if the call carries a
+ * later stage than its record, it moves to the new class keeping its sequence and is searched for as an
+ * arrival. One whose group formed gets that group again.
  */
 const OFFER_BODY = `
 local o = cjson.decode(ARGV[1])
-local request_json = ARGV[2]
 if o.done then
   for _, rid in ipairs(o.done) do redis.call('SET', k_res(rid), '', 'PX', tonumber(o.tomb), 'XX') end
 end
 local now = server_ms()
-if now > tonumber(o.dl) then return { 'late' } end
+if o.dl and now > tonumber(o.dl) then return { 'late' } end
 local id = o.id
 local self_id = o.owner
+local stage = tonumber(o.st)
+local spec = parse_spec(o.s)
 local done = redis.call('GET', k_res(id))
 if done then
   if done == '' then return { 'withdrawn' } end
+  if o.mode == 'update' then return { 'settled', done } end
   return { 'group', done }
 end
+local R = {
+  id = id, owner = self_id, stage = stage, c = o.c, f = o.f, cls = o.cls, fam = o.fam,
+  mine = cjson.decode(o.cls), my_fam = cjson.decode(o.fam),
+}
 local existing = get_record(id)
 if existing ~= nil then
-  if existing.owner ~= self_id then
-    redis.call('HSET', K_REQS, id, record_of(self_id, existing.seq, existing.class, existing.json))
-    redis.call('SREM', k_own(existing.owner), id)
-    if redis.call('EXISTS', k_own(existing.owner)) == 0 then redis.call('SREM', K_OWNERS, existing.owner) end
-    redis.call('SADD', k_own(self_id), id)
-    redis.call('SADD', K_OWNERS, self_id)
+  if existing.stage >= stage then
+    if existing.owner ~= self_id then
+      redis.call('HSET', K_REQS, id, record_of(self_id, existing.seq, existing.class, existing.stage, existing.json))
+      redis.call('SREM', k_own(existing.owner), id)
+      if redis.call('EXISTS', k_own(existing.owner)) == 0 then redis.call('SREM', K_OWNERS, existing.owner) end
+      redis.call('SADD', k_own(self_id), id)
+      redis.call('SADD', K_OWNERS, self_id)
+    end
+    local deadline = spec.range and window_deadline(spec.key) or nil
+    return { 'pending', '', deadline and string.format('%d', deadline) or '', string.format('%d', now), '' }
   end
-  return { 'pending' }
+  load_liveness(o.live, now)
+  remove_request(existing)
+  R.seq = existing.seq
+  R.json = existing.json
+  return arrive(R, spec, o, now)
 end
+if o.mode == 'update' then return { 'absent' } end
 load_liveness(o.live, now)
-
-local my_c, my_f, mates = o.c, o.f, tonumber(o.m)
-local mine = cjson.decode(o.cls)
-local my_fam = cjson.decode(o.fam)
-cls_cache[my_c] = mine
-fam_cache[my_f] = my_fam
-
--- The families of this bucket that may accept the newcomer's labels.
-local families = {}
-for _, f in ipairs(redis.call('SMEMBERS', k_fu(mates))) do families[#families + 1] = f end
-for k, v in pairs(mine.l) do
-  for _, f in ipairs(redis.call('SMEMBERS', k_fx(mates, k, v))) do families[#families + 1] = f end
-end
-
--- For each accepting family, the class ZSETs that may hold classes the newcomer accepts.
-local zsets = {}
-for _, f in ipairs(families) do
-  local fd = family_data(f)
-  if ns_selector_matches(fd.r, mine.l) then
-    if my_fam.a then
-      for _, v in ipairs(my_fam.a.v) do zsets[#zsets + 1] = k_fl(f, my_fam.a.k, v) end
-    else
-      zsets[#zsets + 1] = k_fc(f)
-    end
-  end
-end
-
--- The first \`limit\` live requests of class c, skipping owners of unknown liveness (at most a few) and
--- purging dead ones.
-local function live_heads(c, limit, out)
-  local q = k_queue(c)
-  local pos = 0
-  local taken = 0
-  local skipped = 0
-  while taken < limit and skipped <= 64 do
-    local ids = redis.call('ZRANGE', q, pos, pos)
-    local rid = ids[1]
-    if rid == nil then break end
-    local rec = get_record(rid)
-    if rec == nil then
-      redis.call('ZREM', q, rid)
-      if pos == 0 then rescore_class(c) end
-    else
-      local state = liveness(rec.owner)
-      if state == 'live' then
-        out[#out + 1] = rec
-        taken = taken + 1
-        pos = pos + 1
-      elseif state == 'unknown' then
-        skipped = skipped + 1
-        pos = pos + 1
-      else
-        remove_request(rec)
-      end
-    end
-  end
-end
-
--- Calls visit(class, score) over a class ZSET in score order until it returns true; survives purges
--- made by visit (a purged class moves later or leaves, so the same position is read again).
-local function walk(z, visit)
-  local pos = 0
-  while true do
-    local page = redis.call('ZRANGE', z, pos, pos + 31, 'WITHSCORES')
-    if #page == 0 then return end
-    local i = 1
-    while i <= #page do
-      local before = MUTATIONS
-      if visit(page[i], tonumber(page[i + 1])) then return end
-      if MUTATIONS ~= before then break end
-      pos = pos + 1
-      i = i + 2
-    end
-  end
-end
-
-local chosen = nil
-if mates == 1 then
-  local best = nil
-  for _, z in ipairs(zsets) do
-    walk(z, function(c, score)
-      if best ~= nil and score >= best.seq then return true end
-      if not ns_selector_matches(my_fam.r, class_data(c).l) then return false end
-      local heads = {}
-      live_heads(c, 1, heads)
-      local head = heads[1]
-      if head ~= nil and (best == nil or head.seq < best.seq) then best = head end
-      return false
-    end)
-  end
-  if best ~= nil then chosen = { best } end
-else
-  local candidates = {}
-  local seen = {}
-  for _, z in ipairs(zsets) do
-    walk(z, function(c)
-      if seen[c] then return false end
-      if not ns_selector_matches(my_fam.r, class_data(c).l) then
-        seen[c] = true
-        return false
-      end
-      local before = MUTATIONS
-      local heads = {}
-      live_heads(c, mates, heads)
-      if MUTATIONS == before then
-        seen[c] = true
-        for _, h in ipairs(heads) do candidates[#candidates + 1] = h end
-      end
-      return false
-    end)
-  end
-  if #candidates >= mates then
-    table.sort(candidates, function(a, b) return a.seq < b.seq end)
-    local verdicts = {}
-    local function compatible(a, b)
-      local key = a < b and (a .. '|' .. b) or (b .. '|' .. a)
-      local v = verdicts[key]
-      if v == nil then
-        local da, db = class_data(a), class_data(b)
-        v = ns_selector_matches(family_data(da.f).r, db.l) and ns_selector_matches(family_data(db.f).r, da.l)
-        verdicts[key] = v
-      end
-      return v
-    end
-    local budget = tonumber(o.budget)
-    local picked = {}
-    local steps = 0
-    local search
-    search = function(from)
-      if #picked == mates then return true end
-      local i = from
-      while i <= #candidates - (mates - #picked) + 1 do
-        steps = steps + 1
-        if steps > budget then return false end
-        local candidate = candidates[i]
-        local fits = true
-        for _, p in ipairs(picked) do
-          if not compatible(p.class, candidate.class) then
-            fits = false
-            break
-          end
-        end
-        if fits then
-          picked[#picked + 1] = candidate
-          if search(i + 1) then return true end
-          picked[#picked] = nil
-          if steps > budget then return false end
-        end
-        i = i + 1
-      end
-      return false
-    end
-    if search(1) then chosen = picked end
-  end
-end
-
-if chosen == nil then
-  local first = redis.call('EXISTS', K_REQS) == 0
-  local seq = redis.call('INCR', K_SEQ)
-  redis.call('HSET', K_REQS, id, record_of(self_id, seq, my_c, request_json))
-  redis.call('SADD', k_own(self_id), id)
-  redis.call('SADD', K_OWNERS, self_id)
-  local q = k_queue(my_c)
-  redis.call('ZADD', q, seq, id)
-  if redis.call('ZCARD', q) == 1 then
-    redis.call('HSET', K_CLS, my_c, o.cls)
-    if redis.call('HSETNX', K_FAM, my_f, o.fam) == 1 then
-      if my_fam.a then
-        for _, v in ipairs(my_fam.a.v) do redis.call('SADD', k_fx(mates, my_fam.a.k, v), my_f) end
-      else
-        redis.call('SADD', k_fu(mates), my_f)
-      end
-    end
-    file_class(my_c, seq)
-  end
-  if first then return { 'pending', 'first' } end
-  return { 'pending' }
-end
-
-local parts = {}
-for _, rec in ipairs(chosen) do
-  remove_request(rec)
-  parts[#parts + 1] = rec.json
-end
-parts[#parts + 1] = request_json
-local empty_at = forget_event_if_empty()
-
-local message = '{"event":' .. o.ev .. ',"members":[' .. table.concat(parts, ',') .. ']}'
-local ttl = tonumber(o.ttl)
-redis.call('SET', k_res(id), message, 'PX', ttl)
-local notified = { [self_id] = true }
-for _, rec in ipairs(chosen) do
-  redis.call('SET', k_res(rec.id), message, 'PX', ttl)
-  if not notified[rec.owner] then
-    notified[rec.owner] = true
-    redis.call('PUBLISH', o.ch .. rec.owner, message)
-  end
-end
-return { 'group', message, empty_at }
+R.json = ARGV[2]
+return arrive(R, spec, o, now)
 `;
 
 /**
- * Withdraw (idempotent by id). KEYS[1] the event's reqs. ARGV[1] request id, ARGV[2] tombstone ms.
- * Leaves a tombstone so a delayed or retried offer of the same id never enters. Returns {'removed', empty
- * since (µs) or nil} (it was pending), {'absent'} (it was not pending and is in no group), or {'group', message}.
+ * Withdraw (idempotent by id). KEYS[1] the event's reqs. ARGV[1] request id, ARGV[2] tombstone ms, ARGV[3]
+ * (optional) a liveness snapshot JSON and ARGV[4] the search budget, to review the request's linger window
+ * when it was part of the window's witness (another possible group, or the window closes). Leaves a tombstone so a delayed or retried offer of the same id
+ * never enters. Returns {'removed', empty since (µs) or nil} (it was pending), {'absent'} (it was not
+ * pending and is in no group), or {'group', message}.
  */
 const WITHDRAW_BODY = `
 local id = ARGV[1]
@@ -490,12 +358,19 @@ local rec = get_record(id)
 redis.call('SET', k_res(id), '', 'PX', tonumber(ARGV[2]))
 if rec == nil then return { 'absent' } end
 remove_request(rec)
+-- Without a liveness snapshot no search can run: the window then stays until its deadline, when CLOSE
+-- finds whether a group is still possible.
+if ARGV[3] and ARGV[3] ~= '' then
+  load_liveness(cjson.decode(ARGV[3]), server_ms())
+  review_windows(tonumber(ARGV[4]))
+end
 return { 'removed', forget_event_if_empty() }
 `;
 
 /**
- * Sweep: purge the records of dead owners of one event, at most ARGV[2] of them. KEYS[1] the event's reqs.
- * ARGV[1] the liveness snapshot JSON. Returns {purged, empty since (µs) or nil}.
+ * Sweep: purge the records of dead owners of one event, at most ARGV[2] of them, then review the linger
+ * windows whose witness lost a member. KEYS[1] the event's reqs. ARGV[1] the liveness snapshot
+ * JSON, ARGV[3] the search budget. Returns {purged, empty since (µs) or nil}.
  */
 const SWEEP_BODY = `
 load_liveness(cjson.decode(ARGV[1]), server_ms())
@@ -517,6 +392,7 @@ for _, owner in ipairs(redis.call('SMEMBERS', K_OWNERS)) do
     if redis.call('EXISTS', own) == 0 then redis.call('SREM', K_OWNERS, owner) end
   end
 end
+review_windows(tonumber(ARGV[3]))
 return { purged, forget_event_if_empty() }
 `;
 
@@ -529,9 +405,13 @@ function script(...chunks: string[]): string {
   return chunks.join('\n');
 }
 
-export const OFFER_LUA = script(SELECTOR_LUA, EVENT_KEYS_LUA, LIVENESS_LUA, INDEX_LUA, OFFER_BODY);
-export const WITHDRAW_LUA = script(EVENT_KEYS_LUA, INDEX_LUA, WITHDRAW_BODY);
-export const SWEEP_LUA = script(EVENT_KEYS_LUA, LIVENESS_LUA, INDEX_LUA, SWEEP_BODY);
+/** Every chunk a script that may form groups or judge windows needs, in dependency order. */
+const MATCHER = [SELECTOR_LUA, EVENT_KEYS_LUA, LIVENESS_LUA, INDEX_LUA, SEARCH_LUA, WINDOW_LUA];
+
+export const OFFER_LUA = script(...MATCHER, OFFER_BODY);
+export const WITHDRAW_LUA = script(...MATCHER, WITHDRAW_BODY);
+export const SWEEP_LUA = script(...MATCHER, SWEEP_BODY);
+export const CLOSE_LUA = script(...MATCHER, CLOSE_BODY);
 export const LIST_LUA = LIST_BODY;
 
 /**
