@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { normalizeParams } from '../lib/params';
 import { RedisStore } from '../lib/stores/redis';
+import { slotGuarded } from '../lib/stores/redis/cluster';
 import * as lua from '../lib/stores/redis/lua';
 import { OFFER_LUA } from '../lib/stores/redis/lua';
 import { LuaScript } from '../lib/stores/redis/script';
@@ -41,8 +42,12 @@ export interface Timing {
   readonly roundTripUs: number;
 }
 
-const OFFER_SHA = new LuaScript(OFFER_LUA).sha;
-const SCRIPT_NAMES = new Map(Object.entries(lua).filter(([name]) => name.endsWith('_LUA')).map(([name, source]) => [new LuaScript(source).sha, name.replace(/_LUA$/, '')]));
+// As the store sends them: the scripts that write an event's keys go behind the slot guard.
+const OFFER_SHA = new LuaScript(slotGuarded(OFFER_LUA)).sha;
+const SCRIPT_NAMES = new Map(Object.entries(lua).filter(([name]) => name.endsWith('_LUA')).flatMap(([name, source]) => [
+  [new LuaScript(source).sha, name.replace(/_LUA$/, '')],
+  [new LuaScript(slotGuarded(source)).sha, name.replace(/_LUA$/, '')],
+]));
 
 function scriptName(sha: string): string {
   return SCRIPT_NAMES.get(sha) ?? 'EVAL';

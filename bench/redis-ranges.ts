@@ -9,13 +9,15 @@
 import { createClient } from '@redis/client';
 import { Netsync } from '../lib/netsync';
 import { RedisStore } from '../lib/stores/redis';
+import { slotGuarded } from '../lib/stores/redis/cluster';
 import { CLOSE_LUA, OFFER_LUA } from '../lib/stores/redis/lua';
 import { LuaScript } from '../lib/stores/redis/script';
 import type { SendParams } from '../lib/types';
 import { PrivateRedis } from '../test/helpers/redis-server';
 
-const OFFER_SHA = new LuaScript(OFFER_LUA).sha;
-const CLOSE_SHA = new LuaScript(CLOSE_LUA).sha;
+// As the store sends them: behind the slot guard.
+const OFFER_SHA = new LuaScript(slotGuarded(OFFER_LUA)).sha;
+const CLOSE_SHA = new LuaScript(slotGuarded(CLOSE_LUA)).sha;
 
 const quick = process.argv.includes('--quick');
 /** Round loops running at once; each round's members alternate between the two hubs. */

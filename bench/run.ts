@@ -1,6 +1,7 @@
 // `npm run bench`: the HTTP scenarios against a bare Express endpoint, then the micro-benchmarks; writes BENCHMARKS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderClusterSection, runClusterBench, writeClusterSection } from './cluster';
 import { buildChildPrograms } from './http/build';
 import type { LoadConfig, LoadKind } from './http/common';
 import { MICRO_BENCHMARKS, runMicro, type MicroName, type MicroResult } from './http/micro';
@@ -11,9 +12,11 @@ import { measureMetricsCost, metricsRatio } from './http/metrics-cost';
 import { backlogSummary, measureBacklogRounds } from './http/backlog-rounds';
 import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|redis|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
-  no part: everything (HTTP scenarios and micro-benchmarks), results written to BENCHMARKS.md
+const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
+  no part: everything (HTTP scenarios, micro-benchmarks, Redis Cluster), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
+  cluster: private pairs over three instances on a private three-master Redis Cluster against one Redis
+           (rewrites only the Redis Cluster section of BENCHMARKS.md)
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
   backlog: only the backlog's cost in interleaved rounds, beside the Express control (the HTTP part runs it too);
            --only NAME: just the comparisons whose name contains NAME (control, identical, distinct, own friend)
@@ -23,8 +26,8 @@ const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|red
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)
   --rounds: interleaved rounds of each backlog comparison (3, quick 1)`;
 
-type Part = 'http' | 'metrics' | 'backlog' | MicroName | 'profile';
-const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', ...MICRO_BENCHMARKS, 'profile'];
+type Part = 'http' | 'metrics' | 'backlog' | MicroName | 'cluster' | 'profile';
+const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
 
 interface Args {
   readonly part?: Part;
@@ -126,10 +129,24 @@ async function main(): Promise<void> {
   for (const name of MICRO_BENCHMARKS) {
     if (args.part === undefined || args.part === name) micro.push(await runMicro(name, args.quick, args.quick ? 30000 : 600000, log));
   }
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  let cluster: string | undefined;
+  if (args.part === undefined || args.part === 'cluster') {
+    log(`── Redis Cluster: private pairs over three instances, ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per store`);
+    cluster = renderClusterSection(await runClusterBench(programs, options, log), command, started);
+  }
+  if (args.part === 'cluster' && cluster !== undefined) {
+    writeClusterSection(path.join(root, 'BENCHMARKS.md'), cluster);
+    log('the Redis Cluster section of BENCHMARKS.md rewritten');
+  }
   if (args.part === undefined) {
-    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const md = renderMarkdown({ command, date: started, quick: args.quick, clients: options.clients, durationMs: options.durationMs, http, micro });
-    writeFileSync(path.join(root, 'BENCHMARKS.md'), md + handWrittenSections(path.join(root, 'BENCHMARKS.md')));
+    const file = path.join(root, 'BENCHMARKS.md');
+    const report = cluster === undefined ? md : `${md.trimEnd()}
+
+${cluster}
+`;
+    writeFileSync(file, report + handWrittenSections(file));
     log(`results written to BENCHMARKS.md (${((Date.now() - started.getTime()) / 1000).toFixed(1)} s)`);
   }
 }

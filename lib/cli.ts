@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { parseArgs, USAGE, type ListenAddress, type RedisSettings, type StatsMode } from './cli/args';
+import { clusterOptions } from './cli/cluster';
 import { metricsEndpoint } from './cli/metrics';
 import { describeListening, describeStore } from './cli/startup';
 // The library through its public entry only: the build loads the package's own dist/index.js here instead of
@@ -31,7 +32,9 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const opened = command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl, command.redis);
+  const opened = command.redisCluster !== undefined
+    ? await openRedisCluster(command.redisCluster, command.redis)
+    : command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl, command.redis);
   const hub = new Netsync({ store: opened.store, ...(command.maxPending === undefined ? {} : { maxPending: command.maxPending }) });
   const server = createServer(app(hub, command.log, command.stats, command.maxWaitMs, command.metrics));
   try {
@@ -44,7 +47,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   }
   // Before the address is printed: whoever reads it may signal at once.
   handleSignals(server, hub, opened);
-  process.stdout.write(`netsync listening on ${describeListening(server.address() as AddressInfo)}, store: ${describeStore(command.redisUrl)}\n`);
+  process.stdout.write(`netsync listening on ${describeListening(server.address() as AddressInfo)}, store: ${describeStore(command.redisUrl, command.redisCluster)}\n`);
   return undefined;
 }
 
@@ -88,6 +91,34 @@ async function openRedis(url: string, settings: RedisSettings): Promise<OpenedSt
     store,
     release: async () => {
       await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+/** Connect to a Redis Cluster through its seed nodes; a first discovery that fails ends start-up. */
+async function openRedisCluster(seeds: readonly string[], settings: RedisSettings): Promise<OpenedStore> {
+  const { createCluster } = await import('@redis/client');
+  let ready = false;
+  const cluster = createCluster(clusterOptions(seeds, (retries, cause) => (ready ? Math.min(50 * 2 ** retries, 500) : cause)));
+  const report = (error: unknown): void => void process.stderr.write(`netsync: redis cluster: ${messageOf(error)}\n`);
+  cluster.on('error', report);
+  cluster.on('node-error', report);
+  try {
+    await cluster.connect();
+  } catch (error) {
+    process.stderr.write(`netsync: cannot connect to Redis Cluster at ${describeStore(undefined, seeds)}: ${messageOf(error)}\n`);
+    process.exit(1);
+  }
+  ready = true;
+  const store = new RedisStore({
+    client: cluster,
+    ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
+    ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+  });
+  return {
+    store,
+    release: async () => {
+      await cluster.close().catch(() => cluster.destroy());
     },
   };
 }

@@ -20,6 +20,7 @@ export { MemoryStore } from './stores/memory';
 export type { MemoryStoreOptions, StoreClock } from './stores/memory';
 export { RedisStore } from './stores/redis';
 export type { RedisStoreOptions, RedisClientLike } from './stores/redis';
+export type { ClusterNodeLike, RedisClusterLike } from './stores/redis';
 export type {
   MatcherStore, PendingRequest, PendingSnapshot, Group, GroupMember, MatchListener, LostListener,
   GroupSpec, Stage, StageChange, LingerWindow, WindowListener,

@@ -2,10 +2,11 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { parseDuration } from '../http/duration';
 import { isLogFormat, type LogFormat } from '../log';
+import { parseSeeds } from './cluster';
 
 /** The usage text printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: netsync [ADDR] [--log graph|json|off] [--redis URL] [--stats full|redacted|off] [--metrics] [--help]
-       [--max-wait DURATION] [--max-pending N] [--prefix P] [--lease DURATION]
+       [--max-wait DURATION] [--max-pending N] [--redis-cluster URL[,URL...]] [--prefix P] [--lease DURATION]
 
 Serve GET|POST /event and GET /stats at the root.
 
@@ -19,6 +20,9 @@ Serve GET|POST /event and GET /stats at the root.
   --max-pending N     most requests waiting at once before 503 overloaded
                       (default 100000)
   --redis URL         keep pending requests in Redis (default: $REDIS_URL, else in memory)
+  --redis-cluster URL[,URL...]
+                      keep pending requests in a Redis Cluster, found through these
+                      seed nodes (instead of --redis)
   --prefix P          Redis key and channel prefix (default netsync:); servers meet
                       only with the same prefix
   --lease DURATION    Redis instance lease: how long waiters of a vanished server
@@ -46,6 +50,8 @@ export type CliCommand =
     readonly address: ListenAddress;
     readonly log: LogFormat;
     readonly redisUrl: string | undefined;
+    /** `--redis-cluster`: the seed nodes of a Redis Cluster (then `redisUrl` is undefined). */
+    readonly redisCluster?: readonly string[];
     readonly stats: StatsMode;
     /** Serve `GET /metrics`. */
     readonly metrics: boolean;
@@ -77,6 +83,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       options: {
         log: { type: 'string' },
         redis: { type: 'string' },
+        'redis-cluster': { type: 'string' },
         stats: { type: 'string' },
         metrics: { type: 'boolean' },
         'max-wait': { type: 'string' },
@@ -96,7 +103,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   if (address === undefined) return { ok: false, message: `invalid ADDR ${JSON.stringify(positionals[0])}: use :8000, 8000, 127.0.0.1:8000 or [::1]:8000` };
   const log = values.log ?? 'graph';
   if (!isLogFormat(log)) return { ok: false, message: `invalid --log ${JSON.stringify(log)}: use graph, json or off` };
-  const redisUrl = values.redis ?? (env.REDIS_URL === '' ? undefined : env.REDIS_URL);
+  if (values.redis !== undefined && values['redis-cluster'] !== undefined) {
+    return { ok: false, message: '--redis and --redis-cluster exclude each other: give one' };
+  }
+  const redisCluster = values['redis-cluster'] === undefined ? undefined : parseSeeds(values['redis-cluster'], isRedisUrl);
+  if (typeof redisCluster === 'string') return { ok: false, message: redisCluster };
+  // A cluster given on the command line takes the place of REDIS_URL.
+  const redisUrl = redisCluster !== undefined ? undefined : values.redis ?? (env.REDIS_URL === '' ? undefined : env.REDIS_URL);
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
     return { ok: false, message: `invalid Redis URL ${JSON.stringify(redisUrl)}: use redis://host:port or rediss://host:port` };
   }
@@ -111,13 +124,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const { prefix } = values;
   if (prefix === '') return { ok: false, message: 'invalid --prefix "": give a prefix such as myapp: (default netsync:)' };
   // Without Redis these would silently do nothing; a user who typed them expects them to matter.
-  if (redisUrl === undefined) {
+  if (redisUrl === undefined && redisCluster === undefined) {
     const redisOnly = [prefix === undefined ? undefined : '--prefix', leaseMs === undefined ? undefined : '--lease'].filter((o) => o !== undefined);
     if (redisOnly.length > 0) {
-      return { ok: false, message: `${redisOnly.join(' and ')} ${redisOnly.length > 1 ? 'set' : 'sets'} up the Redis store: add --redis URL (or set REDIS_URL)` };
+      return { ok: false, message: `${redisOnly.join(' and ')} ${redisOnly.length > 1 ? 'set' : 'sets'} up the Redis store: add --redis URL (or set REDIS_URL) or --redis-cluster URL` };
     }
   }
-  return { ok: true, command: { kind: 'serve', address, log, redisUrl, stats, maxWaitMs, maxPending, redis: { prefix, leaseMs }, metrics: values.metrics === true } };
+  return { ok: true, command: { kind: 'serve', address, log, redisUrl, ...(redisCluster === undefined ? {} : { redisCluster }), stats, maxWaitMs, maxPending, redis: { prefix, leaseMs }, metrics: values.metrics === true } };
 }
 
 /** Milliseconds of a duration option (unitless: seconds); a message when it is not one. */

@@ -14,8 +14,12 @@ export function describeListening(address: AddressInfo): string {
   return `${url} (all interfaces; try ${urlOf('127.0.0.1', 'IPv4', address.port)})`;
 }
 
-/** `memory`, or the Redis URL without its password (the line goes to logs that others read). */
-export function describeStore(redisUrl: string | undefined): string {
+/**
+ * `memory`, the Redis URL, or `cluster:` and the seed URLs, comma-separated; URLs without their password (the
+ * line goes to logs that others read).
+ */
+export function describeStore(redisUrl: string | undefined, clusterSeeds?: readonly string[]): string {
+  if (clusterSeeds !== undefined) return `cluster:${clusterSeeds.map((seed) => describeStore(seed)).join(',')}`;
   if (redisUrl === undefined) return 'memory';
   try {
     const url = new URL(redisUrl);

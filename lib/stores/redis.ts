@@ -60,6 +60,12 @@
 // lapsed and its records are purged; the window in which a dead instance's record can still be matched is
 // one snapshot's age. Local timers only schedule work: renewal, the sweep and retries.
 //
+// Redis Cluster (redis/cluster.ts): a cluster client is wrapped so each script goes to the master of its first
+// key's slot (the records key, or a result key of the same event), never following ASK; the writing scripts
+// start with a slot guard that ends them before any write on a slot that is migrating. Such a refusal, like
+// MOVED or a master that is not connected, means the command did not run: a NotSentError, as when Redis is
+// away. Groups use classic pub/sub, which a cluster forwards to every node.
+//
 // Lost vs uncertain. A command with no answer (slow Redis, broken connection) leaves its request uncertain,
 // not lost: the caller keeps waiting, the instance keeps its id, and on `ready` (and every renewal) the offer
 // is sent again — idempotent, it reports the group the request joined meanwhile, confirms it pending, or
@@ -73,7 +79,8 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type NetsyncError } from '../errors';
 import { GROUP_SEARCH_BUDGET, isRange, specKeyOf } from './matching';
-import type { RedisClientLike } from './redis/client';
+import { NotSentError, type RedisClientLike } from './redis/client';
+import { clusterClient, isClusterClient, slotGuarded, type RedisClusterLike } from './redis/cluster';
 import {
   classId, decodeGroup, decodeRecord, decodeWindowNotice, encodeClass, encodeFamily, encodeRequest, familyId, isWindowNotice,
   type CurrentClass,
@@ -88,11 +95,15 @@ import type {
 } from './types';
 
 export type { RedisClientLike, ScriptCall } from './redis/client';
+export type { ClusterNodeLike, RedisClusterLike } from './redis/cluster';
 
 /** Options of `new RedisStore(...)`. */
 export interface RedisStoreOptions {
-  /** A connected client; the store duplicates it twice (pub/sub, and the instance registry) and never closes it. */
-  client: RedisClientLike;
+  /**
+   * A connected client: a single client (`createClient()`) or a cluster client (`createCluster()`). The store
+   * duplicates it twice (pub/sub, and the instance registry) and never closes it.
+   */
+  client: RedisClientLike | RedisClusterLike;
   /** Key and channel prefix. Default `netsync:`. */
   prefix?: string;
   /** Instance lease in ms: how long the records of a vanished instance stay matchable at most. Default 5000. */
@@ -123,14 +134,14 @@ const RESEND_BATCH = 100;
 /** Encoded class data kept for reuse, at most. */
 const CLASS_CACHE_LIMIT = 10_000;
 
-const OFFER = new LuaScript(OFFER_LUA);
-const WITHDRAW = new LuaScript(WITHDRAW_LUA);
-const SWEEP = new LuaScript(SWEEP_LUA);
+const OFFER = new LuaScript(slotGuarded(OFFER_LUA));
+const WITHDRAW = new LuaScript(slotGuarded(WITHDRAW_LUA));
+const SWEEP = new LuaScript(slotGuarded(SWEEP_LUA));
 const LIST = new LuaScript(LIST_LUA);
-const CONSUME = new LuaScript(CONSUME_LUA);
+const CONSUME = new LuaScript(slotGuarded(CONSUME_LUA));
 const REGISTRY = new LuaScript(REGISTRY_LUA);
 const EVENTS = new LuaScript(EVENTS_LUA);
-const CLOSE = new LuaScript(CLOSE_LUA);
+const CLOSE = new LuaScript(slotGuarded(CLOSE_LUA));
 
 /** One local registration: the instance id, its pub/sub channel and the last liveness snapshot. */
 interface Instance {
@@ -161,11 +172,6 @@ interface ClassData {
   readonly f: string;
   readonly cls: string;
   readonly fam: string;
-}
-
-/** A command that was never sent: the client is not connected. */
-class NotSentError extends Error {
-  override readonly name = 'NotSentError';
 }
 
 /**
@@ -226,10 +232,12 @@ export class RedisStore implements MatcherStore {
   #sweepCursor = '0';
 
   constructor(options: RedisStoreOptions) {
-    const { client, prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000, resultTtlMs = 3_600_000 } = options;
-    if (typeof client !== 'object' || client === null || typeof client.duplicate !== 'function') {
-      throw new TypeError('RedisStore: option client must be a connected Redis client (node-redis createClient())');
+    const { prefix = 'netsync:', leaseMs = 5000, commandTimeoutMs = 2000, resultTtlMs = 3_600_000 } = options;
+    if (typeof options.client !== 'object' || options.client === null || typeof options.client.duplicate !== 'function') {
+      throw new TypeError('RedisStore: option client must be a connected Redis client (node-redis createClient() or createCluster())');
     }
+    // A cluster routes each script to its slot's master itself; everything else is the same.
+    const client = isClusterClient(options.client) ? clusterClient(options.client) : options.client;
     checkPrefix(prefix);
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) {
       throw new TypeError(`RedisStore: option leaseMs must be an integer of at least 30, got ${String(leaseMs)}`);

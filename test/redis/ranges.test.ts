@@ -3,13 +3,15 @@
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
+import { slotGuarded } from '../../lib/stores/redis/cluster';
 import { CLOSE_LUA } from '../../lib/stores/redis/lua';
 import { LuaScript } from '../../lib/stores/redis/script';
 import type { ScriptCall } from '../../lib/stores/redis/client';
 import { crashable, describeRedis, overriding, RedisClients, type TestClient } from '../helpers/redis';
 import { idsOf, Observed, request, until } from './driver';
 
-const CLOSE_SHA = new LuaScript(CLOSE_LUA).sha;
+// As the store sends it: behind the slot guard.
+const CLOSE_SHA = new LuaScript(slotGuarded(CLOSE_LUA)).sha;
 const BACKLOG = Number(process.env.RANGE_BACKLOG ?? 3000);
 
 /** The event's `win` hash: spec key → deadline (server ms) of each open window. */

@@ -8,7 +8,8 @@ export interface ScriptCall {
 
 /**
  * The small part of a Redis client that RedisStore needs. A node-redis (v5+) client created with
- * `createClient()` and connected satisfies it as it is. The store calls `duplicate()` once for its
+ * `createClient()` and connected satisfies it as it is. (A node-redis cluster client, `createCluster()`, is
+ * taken too: the store wraps it, see RedisClusterLike in cluster.ts.) The store calls `duplicate()` once for its
  * pub/sub connection and `connect()`s that copy itself.
  *
  * Another client needs a thin adapter. For ioredis, roughly (one `message` listener per connection,
@@ -65,4 +66,9 @@ export interface RedisClientLike {
   /** `error`: the connection failed (the client reconnects by itself); `ready`: connected again. */
   on(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
   off(event: 'error' | 'ready', listener: (error?: unknown) => void): unknown;
+}
+
+/** A command that was never sent (not connected), or that Redis certainly did not run: no effect in Redis. */
+export class NotSentError extends Error {
+  override readonly name = 'NotSentError';
 }

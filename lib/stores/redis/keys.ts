@@ -19,7 +19,10 @@ export function eventBase(prefix: string, event: string): string {
   return `${root(prefix)}{${Buffer.from(event, 'utf8').toString('base64url')}}:`;
 }
 
-/** The hash of one event's pending records; the first key of every event script (the others derive from it). */
+/**
+ * The hash of one event's pending records; the first key of every event script (the others derive from it, and
+ * a cluster routes the script by it). `<records key>~` is reserved: the slot guard probes it (redis/cluster.ts).
+ */
 export function recordsKey(prefix: string, event: string): string {
   return `${eventBase(prefix, event)}reqs`;
 }
