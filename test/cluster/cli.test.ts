@@ -4,17 +4,9 @@ import { recordsKey, registryKey } from '../../lib/stores/redis/keys';
 import { serveCli, startCli, STARTUP_LINE, type CliChild } from '../cli/child';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
 import { describeCluster, PrivateCluster, type TestCluster } from '../helpers/redis-cluster';
+import { until } from '../helpers/until';
 
 const PREFIX = 'netsync:';
-
-/** Polls another process's state until `test` holds; bounded, since nothing else signals it. */
-async function until(test: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('parseArgs --redis-cluster', () => {
   it('reads the seed nodes, with --prefix and --lease, and ignores REDIS_URL', () => {

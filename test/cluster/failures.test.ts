@@ -6,6 +6,7 @@ import { eventsKey, recordsKey, registryKey } from '../../lib/stores/redis/keys'
 import type { Match } from '../../lib/types';
 import { uniquePrefix } from '../helpers/redis';
 import { describeCluster, keySlot, nodeCommand, PrivateCluster, type ClusterNode, type TestCluster } from '../helpers/redis-cluster';
+import { until } from '../helpers/until';
 
 type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
 
@@ -16,15 +17,6 @@ function settle(promise: Promise<Match>): Promise<Outcome> {
 function codeOf(outcome: Outcome): string {
   if (outcome.ok) return 'matched';
   return isNetsyncError(outcome.error) ? outcome.error.code : String(outcome.error);
-}
-
-/** Polls until `test` holds; bounded, for states of other processes that signal nothing. */
-async function until(test: () => Promise<boolean> | boolean, what: string, limitMs = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describeCluster('RedisStore on Redis Cluster under failures', () => {

@@ -4,18 +4,10 @@ import { eventBase, eventsKey, registryKey } from '../../lib/stores/redis/keys';
 import { serveCli, type CliChild } from '../cli/child';
 import { buildPackage, type BuiltPackage } from '../consumers/package';
 import { describeRedis, leaseLapsed, recordOwners, RedisClients, REDIS_URL, type TestClient } from '../helpers/redis';
+import { until } from '../helpers/until';
 
 /** The CLI uses the default prefix; unique event names keep this suite apart from any other user of it. */
 const PREFIX = 'netsync:';
-
-/** Polls an external state (Redis, another process) until `test` holds; bounded, since nothing else signals it. */
-async function until(test: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describeRedis('netsync CLI processes sharing Redis', () => {
   const redis = new RedisClients();

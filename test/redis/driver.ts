@@ -54,11 +54,3 @@ export function idsOf(group: Group): string[] {
   return group.members.map((m) => m.id);
 }
 
-/** Polls an external state (Redis) until `test` holds; bounded, since nothing else signals it. */
-export async function until(test: () => Promise<boolean> | boolean, what: string, limitMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -6,6 +6,7 @@ import { recordsKey, registryKey, resultKey } from '../../lib/stores/redis/keys'
 import type { Match } from '../../lib/types';
 import { crashable, describeRedis, leaseLapsed, newClient, nextReady, overriding, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
 import { PrivateRedis } from '../helpers/redis-server';
+import { until } from '../helpers/until';
 
 type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
 
@@ -16,15 +17,6 @@ function settle(promise: Promise<Match>): Promise<Outcome> {
 function codeOf(outcome: Outcome): string {
   if (outcome.ok) return 'matched';
   return isNetsyncError(outcome.error) ? outcome.error.code : String(outcome.error);
-}
-
-/** Polls an external state (Redis) until `test` holds; bounded, since nothing else signals it. */
-async function until(test: () => Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const owners = recordOwners;

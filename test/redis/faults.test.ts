@@ -6,19 +6,11 @@ import { RedisStore } from '../../lib/stores/redis';
 import type { Match } from '../../lib/types';
 import { describeRedis, newClient, type TestClient } from '../helpers/redis';
 import { PrivateRedis } from '../helpers/redis-server';
+import { until } from '../helpers/until';
 
 const PAIRS = 500;
 
 type Outcome = { ok: true; match: Match } | { ok: false; code: string };
-
-/** Polls until `test` holds; bounded, since the stores' retries signal nothing a test can await. */
-async function until(test: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const FAULTS: [string, (admin: TestClient) => Promise<unknown>][] = [
   ['a sleeping Redis (DEBUG SLEEP)', (admin) => admin.sendCommand(['DEBUG', 'SLEEP', '0.4'])],

@@ -2,7 +2,7 @@
 import { RedisStore } from '../../lib/stores/redis';
 import { serveRouter, type ServedRouter } from '../http/helpers';
 import { describeRedis, RedisClients } from '../helpers/redis';
-import { until } from './driver';
+import { until } from '../helpers/until';
 
 describeRedis('RedisStore over HTTP: ranges and widening', () => {
   jest.setTimeout(60_000);

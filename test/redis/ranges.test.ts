@@ -8,7 +8,8 @@ import { CLOSE_LUA } from '../../lib/stores/redis/lua';
 import { LuaScript } from '../../lib/stores/redis/script';
 import type { ScriptCall } from '../../lib/stores/redis/client';
 import { crashable, describeRedis, overriding, RedisClients, type TestClient } from '../helpers/redis';
-import { idsOf, Observed, request, until } from './driver';
+import { until } from '../helpers/until';
+import { idsOf, Observed, request } from './driver';
 
 // As the store sends it: behind the slot guard.
 const CLOSE_SHA = new LuaScript(slotGuarded(CLOSE_LUA)).sha;

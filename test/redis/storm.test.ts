@@ -8,7 +8,7 @@ import type { Group } from '../../lib/stores/types';
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, type ModelLabels, type ModelSelector } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
-import { until } from './driver';
+import { until } from '../helpers/until';
 import { seeded as random } from '../helpers/random';
 
 /** The specs requests pick from: `min`/`max` mates, and the fields that send them. */

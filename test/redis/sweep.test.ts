@@ -4,15 +4,7 @@ import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { eventBase, eventsKey, registryKey } from '../../lib/stores/redis/keys';
 import { crashable, describeRedis, newClient, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
-
-/** Polls Redis until `test` holds; bounded, since the sweep signals nothing a test can await. */
-async function until(test: () => Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await test())) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../helpers/until';
 
 async function keysOf(admin: TestClient, prefix: string, event: string): Promise<string[]> {
   const keys: string[] = [];

@@ -4,7 +4,8 @@ import { RedisStore } from '../../lib/stores/redis';
 import type { ScriptCall } from '../../lib/stores/redis/client';
 import { describeRedis, newClient, nextReady, overriding, RedisClients, type TestClient } from '../helpers/redis';
 import { PrivateRedis } from '../helpers/redis-server';
-import { idsOf, Observed, request, stageChange, until } from './driver';
+import { until } from '../helpers/until';
+import { idsOf, Observed, request, stageChange } from './driver';
 
 describeRedis('RedisStore selector widening', () => {
   jest.setTimeout(60_000);
