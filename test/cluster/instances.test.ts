@@ -8,26 +8,10 @@ import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { uniquePrefix } from '../helpers/redis';
 import { describeCluster, keySlot, PrivateCluster } from '../helpers/redis-cluster';
+import { type Outcome, settle } from '../helpers/outcome';
+import { seeded as random } from '../helpers/random';
 
 const STORM = Number(process.env.STORM ?? 600);
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
-
-function settle(promise: Promise<Match>): Promise<Outcome> {
-  return promise.then((match): Outcome => ({ ok: true, match }), (error: unknown): Outcome => ({ ok: false, error }));
-}
-
-/** A small seeded generator, so a failing storm can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describeCluster('RedisStore across instances on Redis Cluster', () => {
   jest.setTimeout(120_000);

@@ -6,16 +6,11 @@ import { recordsKey } from '../../lib/stores/redis/keys';
 import type { Match, SendParams } from '../../lib/types';
 import { uniquePrefix } from '../helpers/redis';
 import { describeCluster, keySlot, nodeCommand, PrivateCluster, type ClusterNode } from '../helpers/redis-cluster';
+import { settle } from '../helpers/outcome';
 
 const WAITERS = 30;
 /** Pairs forming at once in the event while its slot moves. */
 const CHURN = 4;
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
-
-function settle(promise: Promise<Match>): Promise<Outcome> {
-  return promise.then((match): Outcome => ({ ok: true, match }), (error: unknown): Outcome => ({ ok: false, error }));
-}
 
 function isUnavailable(error: unknown): boolean {
   return isNetsyncError(error) && error.code === 'store_unavailable';

@@ -3,16 +3,10 @@ import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore, type RedisClientLike } from '../../lib/stores/redis';
 import { recordsKey, registryKey, resultKey } from '../../lib/stores/redis/keys';
-import type { Match } from '../../lib/types';
 import { crashable, describeRedis, leaseLapsed, newClient, nextReady, overriding, recordOwners, RedisClients, type TestClient } from '../helpers/redis';
 import { PrivateRedis } from '../helpers/redis-server';
 import { until } from '../helpers/until';
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
-
-function settle(promise: Promise<Match>): Promise<Outcome> {
-  return promise.then((match): Outcome => ({ ok: true, match }), (error: unknown): Outcome => ({ ok: false, error }));
-}
+import { type Outcome, settle } from '../helpers/outcome';
 
 function codeOf(outcome: Outcome): string {
   if (outcome.ok) return 'matched';

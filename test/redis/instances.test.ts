@@ -8,6 +8,7 @@ import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { seeded as random } from '../helpers/random';
+import { type Outcome, settle } from '../helpers/outcome';
 
 /** Delegates to a RedisStore and records which withdrawals found their request still pending. */
 class RecordingStore implements MatcherStore {
@@ -36,12 +37,6 @@ class RecordingStore implements MatcherStore {
 }
 
 const STORM = Number(process.env.STORM ?? 1000);
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
-
-function settle(promise: Promise<Match>): Promise<Outcome> {
-  return promise.then((match): Outcome => ({ ok: true, match }), (error: unknown): Outcome => ({ ok: false, error }));
-}
 
 describeRedis('RedisStore across instances', () => {
   const redis = new RedisClients();

@@ -3,12 +3,10 @@ import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { eventBase } from '../../lib/stores/redis/keys';
-import type { Match } from '../../lib/types';
 import { describeRedis, RedisClients } from '../helpers/redis';
+import type { Outcome } from '../helpers/outcome';
 
 const PLAYERS = Number(process.env.LOBBY_PLAYERS ?? 10_000);
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
 
 describeRedis('RedisStore lobby', () => {
   jest.setTimeout(180_000);

@@ -5,11 +5,12 @@ import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
 import type { Group } from '../../lib/stores/types';
-import type { Match, SendParams } from '../../lib/types';
+import type { SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, type ModelLabels, type ModelSelector } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { until } from '../helpers/until';
 import { seeded as random } from '../helpers/random';
+import type { Outcome } from '../helpers/outcome';
 
 /** The specs requests pick from: `min`/`max` mates, and the fields that send them. */
 const SPECS = [
@@ -39,8 +40,6 @@ function selectorAt(r: StormRequest, stage: number): ModelSelector {
 function compatible(a: StormRequest, sa: number, b: StormRequest, sb: number): boolean {
   return a.event === b.event && a.spec === b.spec && selectorAt(a, sa).test(b.labels, a) && selectorAt(b, sb).test(a.labels, b);
 }
-
-type Outcome = { ok: true; match: Match } | { ok: false; error: unknown };
 
 const SENDS = Number(process.env.RANGE_STORM ?? 600);
 
