@@ -3,13 +3,13 @@ import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
-import type { Group } from '../../lib/stores/types';
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { uniquePrefix } from '../helpers/redis';
 import { describeCluster, keySlot, PrivateCluster } from '../helpers/redis-cluster';
 import { type Outcome, settle } from '../helpers/outcome';
 import { seeded as random } from '../helpers/random';
+import { recordGroups } from '../helpers/groups';
 
 const STORM = Number(process.env.STORM ?? 600);
 
@@ -81,15 +81,7 @@ describeCluster('RedisStore across instances on Redis Cluster', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const requests = new Map<string, ModelRequest>();
     const outcomes = new Map<string, Promise<Outcome>>();
-    const groups = new Map<string, Group>();
-    for (const hub of hubs) {
-      hub.on('match', (group) => {
-        const key = group.members.map((m) => m.id).join(' ');
-        const seen = groups.get(key);
-        if (seen !== undefined) expect(group).toEqual(seen);
-        groups.set(key, group);
-      });
-    }
+    const groups = recordGroups(hubs);
     const aborted = new Set<string>();
     const aborts: Promise<void>[] = [];
     for (let n = 0; n < STORM; n++) {

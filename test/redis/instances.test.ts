@@ -3,12 +3,13 @@ import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { SCHEMA } from '../../lib/stores/redis/keys';
-import type { Group, MatcherStore, MatchListener, LostListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
+import type { MatcherStore, MatchListener, LostListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { seeded as random } from '../helpers/random';
 import { type Outcome, settle } from '../helpers/outcome';
+import { recordGroups } from '../helpers/groups';
 
 /** Delegates to a RedisStore and records which withdrawals found their request still pending. */
 class RecordingStore implements MatcherStore {
@@ -165,15 +166,7 @@ describeRedis('RedisStore across instances', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const requests = new Map<string, ModelRequest>();
     const outcomes = new Map<string, Promise<Outcome>>();
-    const groups = new Map<string, Group>();
-    for (const hub of hubs) {
-      hub.on('match', (group) => {
-        const key = group.members.map((m) => m.id).join(' ');
-        const seen = groups.get(key);
-        if (seen !== undefined) expect(group).toEqual(seen);
-        groups.set(key, group);
-      });
-    }
+    const groups = recordGroups(hubs);
     const aborts: Promise<void>[] = [];
     for (let n = 0; n < STORM; n++) {
       const hub = hubs[n % 3]!;

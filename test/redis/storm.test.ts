@@ -4,13 +4,13 @@ import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
-import type { Group } from '../../lib/stores/types';
 import type { SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, type ModelLabels, type ModelSelector } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { until } from '../helpers/until';
 import { seeded as random } from '../helpers/random';
 import type { Outcome } from '../helpers/outcome';
+import { recordGroups } from '../helpers/groups';
 
 /** The specs requests pick from: `min`/`max` mates, and the fields that send them. */
 const SPECS = [
@@ -58,15 +58,7 @@ describeRedis('RedisStore ranges and widening under concurrency', () => {
       const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
       const requests = new Map<string, StormRequest>();
       const settled = new Map<string, Outcome>();
-      const groups = new Map<string, Group>();
-      for (const hub of hubs) {
-        hub.on('match', (group) => {
-          const key = group.members.map((m) => m.id).join(' ');
-          const seen = groups.get(key);
-          if (seen !== undefined) expect(group).toEqual(seen);
-          groups.set(key, group);
-        });
-      }
+      const groups = recordGroups(hubs);
       const aborts: Promise<void>[] = [];
       for (let n = 0; n < SENDS; n++) {
         const hub = hubs[n % 3]!;
