@@ -8,7 +8,7 @@ import { metricsEndpoint } from './cli/metrics';
 import { describeListening, describeStore } from './cli/startup';
 // The library through its public entry only: the build loads the package's own dist/index.js here instead of
 // bundling a second copy, so errors and hubs are the same classes as those a host imports.
-import { MemoryStore, Netsync, netsync, RedisStore, type LogFormat, type MatcherStore, type StatsOption } from './index';
+import { MemoryStore, Netsync, netsync, RedisStore, type LogFormat, type MatcherStore, type RedisStoreOptions, type StatsOption } from './index';
 
 /** How long a shutdown may take before the process exits anyway. */
 const SHUTDOWN_BACKSTOP_MS = 1500;
@@ -82,17 +82,7 @@ async function openRedis(url: string, settings: RedisSettings): Promise<OpenedSt
     process.exit(1);
   }
   ready = true;
-  const store = new RedisStore({
-    client,
-    ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
-    ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
-  });
-  return {
-    store,
-    release: async () => {
-      await client.close().catch(() => client.destroy());
-    },
-  };
+  return redisStoreOn(client, settings);
 }
 
 /** Connect to a Redis Cluster through its seed nodes; a first discovery that fails ends start-up. */
@@ -110,15 +100,23 @@ async function openRedisCluster(seeds: readonly string[], settings: RedisSetting
     process.exit(1);
   }
   ready = true;
+  return redisStoreOn(cluster, settings);
+}
+
+/** The Redis store on a connected client or cluster, with the CLI's settings; releasing it closes that connection. */
+function redisStoreOn(
+  connection: RedisStoreOptions['client'] & { close(): Promise<unknown>; destroy(): unknown },
+  settings: RedisSettings,
+): OpenedStore {
   const store = new RedisStore({
-    client: cluster,
+    client: connection,
     ...(settings.prefix === undefined ? {} : { prefix: settings.prefix }),
     ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
   });
   return {
     store,
     release: async () => {
-      await cluster.close().catch(() => cluster.destroy());
+      await connection.close().catch(() => connection.destroy());
     },
   };
 }
