@@ -537,11 +537,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   async #end(waiter: Waiter, reason: 'timeout' | 'closed', error: unknown): Promise<void> {
     if (waiter.ending) return;
     waiter.ending = true;
-    this.#deadlines.remove(waiter);
-    if (waiter.stageTimer !== undefined) {
-      clearTimeout(waiter.stageTimer);
-      waiter.stageTimer = undefined;
-    }
+    this.#stopTimers(waiter);
     const withdrawing = this.#withdrawAfterOffer(waiter);
     this.#track(withdrawing);
     let withdrawn: boolean;
@@ -631,6 +627,15 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
     }
   }
 
+  /** Its timeout and its next widening stage no longer apply: it is ending or settled. */
+  #stopTimers(waiter: Waiter): void {
+    this.#deadlines.remove(waiter);
+    if (waiter.stageTimer !== undefined) {
+      clearTimeout(waiter.stageTimer);
+      waiter.stageTimer = undefined;
+    }
+  }
+
   /** Forget a waiter and its listeners; the caller settles it. */
   #release(waiter: Waiter): void {
     this.#waiters.delete(waiter.req.id);
@@ -640,11 +645,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       this.#idleClasses = 0;
     }
     waiter.signal?.removeEventListener('abort', waiter);
-    this.#deadlines.remove(waiter);
-    if (waiter.stageTimer !== undefined) {
-      clearTimeout(waiter.stageTimer);
-      waiter.stageTimer = undefined;
-    }
+    this.#stopTimers(waiter);
   }
 
   /**
