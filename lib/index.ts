@@ -5,6 +5,8 @@ export { netsync };
 export default netsync;
 export type { NetsyncRouterOptions, NetsyncRouter } from './router';
 export type { StatsOption, RedactedStatsTree, RedactedStatsEntry } from './http/stats';
+export { expressServerOptions } from './server';
+export type { ExpressPrototypes } from './server';
 export { attachLogger } from './log';
 export type { LogFormat, LogOption } from './log';
 

@@ -1,5 +1,6 @@
 // The backlog's cost in interleaved rounds: two fresh servers of one kind, one holding never-matching requests
-// open, the same load alternating between them; and the same for a bare Express app, the floor of that cost.
+// open, the same load alternating between them; and the same for a bare Express app served the same way, the
+// floor of that cost.
 import type { ChildPrograms } from './build';
 import type { LoadConfig, LoadKind, LoadResult } from './common';
 import { listening, start, type Server } from './processes';
@@ -45,7 +46,7 @@ type Log = (line: string) => void;
 
 function variants(waiters: number): Variant[] {
   return [
-    { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\`, beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
+    { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\`, served as the standalone server is (\`expressServerOptions\`), beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
     { name: BACKLOG_IDENTICAL, what: `shared event beside ${waiters} parked identical waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'same', selectors: 'same' },
     { name: BACKLOG_DISTINCT, what: `shared event beside ${waiters} parked distinct-actor waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'same' },
     { name: BACKLOG_OWN_FRIEND, what: `shared event beside ${waiters} parked waiters, each with \`selector=actor=absent<i>\``, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'distinct' },
@@ -53,7 +54,8 @@ function variants(waiters: number): Variant[] {
 }
 
 function startMixedExpress(programs: ChildPrograms): Promise<Server> {
-  return listening(start(process.execPath, [programs.baselineServer, 'mixed']), 'Express control');
+  // Served as the standalone server is, so the control differs from netsync by netsync alone.
+  return listening(start(process.execPath, [programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
 }
 
 async function heldBy(server: Server): Promise<number> {

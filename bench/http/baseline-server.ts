@@ -1,7 +1,10 @@
 // The reference servers: a bare Express 5 app that answers `{ok:true}`; with `hold`, one that never answers;
-// with `mixed`, one that answers at once but holds the parker's requests (`payload=parked`) open.
+// with `mixed`, one that answers at once but holds the parker's requests (`payload=parked`) open. With
+// `prototyped`, served as the standalone server is (expressServerOptions) instead of by `app.listen`.
+import { createServer } from 'node:http';
 import express from 'express';
 import type { Request, Response } from 'express';
+import { expressServerOptions } from '../../lib/server';
 
 const mode = process.argv.includes('hold') ? 'hold' : process.argv.includes('mixed') ? 'mixed' : 'answer';
 const app = express();
@@ -30,7 +33,7 @@ if (mode === 'hold') {
   });
 }
 
-const server = app.listen(0, '127.0.0.1', () => {
+const server = (process.argv.includes('prototyped') ? createServer(expressServerOptions(app), app) : createServer(app)).listen(0, '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(`listening on http://127.0.0.1:${port}\n`);

@@ -1,7 +1,7 @@
 // Runs the README's quick start and programmatic example as written.
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import http, { type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
@@ -42,6 +42,41 @@ describe('README quick start', () => {
     const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
     expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
     expect(await (await fetch(`${base}/stats`)).json()).toEqual({});
+  });
+});
+
+describe('README serving many waiters', () => {
+  const servers: Server[] = [];
+
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** node:http, except that its servers listen on a free port of 127.0.0.1 and say which options they got. */
+  const options: ServerOptions[] = [];
+  const httpOnFreePort = {
+    ...http,
+    createServer: (serverOptions: ServerOptions, listener: http.RequestListener) => {
+      options.push(serverOptions);
+      const server = http.createServer(serverOptions, listener);
+      const listen = server.listen.bind(server);
+      servers.push(server);
+      return Object.assign(server, { listen: () => listen(0, '127.0.0.1') });
+    },
+  };
+
+  it("serves the app from a server that builds requests with the app's prototypes", async () => {
+    await runModule(codeBlock(README, 'server-options'), { modules: { 'node:http': httpOnFreePort } });
+    expect(servers).toHaveLength(1);
+    expect(Object.keys(options[0] ?? {}).sort()).toEqual(['IncomingMessage', 'ServerResponse']);
+    const server = servers[0] as Server;
+    if (!server.listening) await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`;
+    const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
+    expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
   });
 });
 
