@@ -24,7 +24,7 @@ const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|red
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)
-  --rounds: interleaved rounds of each backlog comparison (3, quick 1)`;
+  --rounds: interleaved rounds of each backlog comparison (7, quick 1)`;
 
 type Part = 'http' | 'metrics' | 'backlog' | MicroName | 'cluster' | 'profile';
 const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
     parkDeadlineMs: 90000,
     cli: args.cli ?? path.join(root, 'dist', 'cli.js'),
     redisUrl: process.env.NETSYNC_BENCH_REDIS ?? 'redis://127.0.0.1:6379',
-    backlogRounds: args.rounds ?? (args.quick ? 1 : 3),
+    // Single rounds of one comparison swing by ±20% on a shared 2-CPU machine; the median of 7 holds steadier.
+    backlogRounds: args.rounds ?? (args.quick ? 1 : 7),
   };
   const started = new Date();
   log(`netsync benchmark${args.quick ? ' (quick)' : ''} — ${machine()}`);

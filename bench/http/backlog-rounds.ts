@@ -129,13 +129,18 @@ export async function measureBacklogRounds(
   return out;
 }
 
+/** The median over the rounds of server CPU per request with / without the backlog (steadier than req/s). */
+export function cpuRatio(row: BacklogRounds): number | undefined {
+  return median(row.plain.map((p, i) => (row.loaded[i] as RoundResult).serverCpuUsPerRequest / p.serverCpuUsPerRequest));
+}
+
 /** Console lines: netsync's backlog ratios next to the control's, so the floor is measured, not assumed. */
 export function backlogSummary(rows: readonly BacklogRounds[]): string[] {
   const control = rows.find((r) => r.name === CONTROL)?.median;
   return rows.map((r) => {
     if (r.median === undefined) return `${r.name}: ${r.skipped ?? 'not measured'}`;
     const beside = r.name === CONTROL || control === undefined ? '' : ` (control ${control.toFixed(2)}×)`;
-    const cpu = median(r.plain.map((p, i) => (r.loaded[i] as RoundResult).serverCpuUsPerRequest / p.serverCpuUsPerRequest));
+    const cpu = cpuRatio(r);
     return `${r.name}: with/without the backlog ${r.median.toFixed(2)}× req/s (median of ${r.ratios.length})${beside}; ` +
       `server CPU per request ${cpu === undefined ? '–' : `${cpu.toFixed(2)}×`}`;
   });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { LoadResult } from './common';
 import type { MicroResult } from './micro';
-import { CONTROL, median, type BacklogRounds, type RoundResult } from './backlog-rounds';
+import { CONTROL, cpuRatio, median, type BacklogRounds, type RoundResult } from './backlog-rounds';
 import { metricsRatio, PAIRS_METERED, PAIRS_PLAIN } from './metrics-cost';
 import { baselineOf, mb, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT, type HttpReport, type ScenarioRow } from './suite';
 
@@ -67,9 +67,13 @@ export function checkTargets(report: HttpReport): TargetCheck[] {
 function backlogTargets(rows: readonly BacklogRounds[]): TargetCheck[] {
   const control = rows.find((r) => r.name === CONTROL);
   const beside = control?.median === undefined ? '' : ` (Express control ${control.median.toFixed(2)}×)`;
+  const times = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(2)}×`);
+  const controlCpu = control === undefined ? '' : ` (control ${times(cpuRatio(control))})`;
   return rows.filter((r) => r.name !== CONTROL).map((r) => ({
     target: `${r.name}: shared event beside the backlog ≥ 0.95× without it (median of ${r.ratios.length || 'the'} interleaved rounds)`,
-    measured: r.median === undefined ? `not measured${r.skipped ? `: ${r.skipped}` : ''}` : `${r.median.toFixed(2)}×${beside}`,
+    measured: r.median === undefined
+      ? `not measured${r.skipped ? `: ${r.skipped}` : ''}`
+      : `${r.median.toFixed(2)}×${beside}; server CPU per request ${times(cpuRatio(r))}${controlCpu}`,
     met: r.median === undefined ? undefined : r.median >= 0.95,
   }));
 }
