@@ -1,8 +1,8 @@
 // Shared set-up of the HTTP suites: a listening app around a router, and waiting on the hub's events instead of sleeping.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import express, { type Express } from 'express';
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { load } from 'js-yaml';
 import { netsync, type NetsyncRouter, type NetsyncRouterOptions } from '../../lib/router';
 import type { Netsync } from '../../lib/netsync';
@@ -14,9 +14,12 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Listen on an ephemeral port of 127.0.0.1; `close` also drops connections still waiting. */
-export async function serve(app: Express): Promise<Served> {
-  const server = app.listen(0, '127.0.0.1');
+/**
+ * Listen on an ephemeral port of 127.0.0.1 (as `app.listen` does, with `options` for the server); `close`
+ * also drops connections still waiting.
+ */
+export async function serve(app: Express, options: ServerOptions = {}): Promise<Served> {
+  const server = createServer(options, app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
@@ -28,6 +31,29 @@ export async function serve(app: Express): Promise<Served> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A host app around `router` at `mount`: its own `/health` and `/boom` (throws), its own 404 ("host 404") and
+ * error handler (418, "host error handler"); `before` adds to the app ahead of them all.
+ */
+export function hostApp(mount: string, router: NetsyncRouter, before?: (app: Express) => void): Express {
+  const app = express();
+  before?.(app);
+  app.get('/health', (_req, res) => {
+    res.send('ok');
+  });
+  app.use(mount, router);
+  app.get('/boom', () => {
+    throw new Error('host failure');
+  });
+  app.use((_req: Request, res: Response) => {
+    res.status(404).send('host 404');
+  });
+  app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(418).send('host error handler');
+  });
+  return app;
 }
 
 /** An app with a router mounted at `mount`, served; `close` also closes the router's hub. */

@@ -1,10 +1,10 @@
 // The router inside a host app: host routes, 404s and error handlers untouched, host body parsers respected, options checked.
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import request from 'supertest';
 import { Netsync } from '../../lib/netsync';
 import { netsync, type NetsyncRouter } from '../../lib/router';
 import type { Match } from '../../lib/types';
-import { serve, type Served } from './helpers';
+import { hostApp, serve, type Served } from './helpers';
 
 const open: Array<{ served: Served; routers: NetsyncRouter[] }> = [];
 
@@ -17,23 +17,8 @@ afterEach(async () => {
 
 /** A host app with its own routes, 404 and error handler around a router mounted at `mount`. */
 async function host(mount: string, options: Parameters<typeof netsync>[0] = {}, before?: (app: express.Express) => void): Promise<Served> {
-  const app = express();
-  before?.(app);
-  app.get('/health', (_req, res) => {
-    res.send('ok');
-  });
   const router = netsync(options);
-  app.use(mount, router);
-  app.get('/boom', () => {
-    throw new Error('host failure');
-  });
-  app.use((_req: Request, res: Response) => {
-    res.status(404).send('host 404');
-  });
-  app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(418).send('host error handler');
-  });
-  const served = await serve(app);
+  const served = await serve(hostApp(mount, router, before));
   open.push({ served, routers: [router] });
   return served;
 }

@@ -1,60 +1,49 @@
 // expressServerOptions: Node builds requests and responses with the app's prototypes, and the app (with the
 // router inside) serves exactly as under app.listen. Runs on Express 5 and, as an HTTP suite, on Express 4.
 import { once } from 'node:events';
-import { createServer, IncomingMessage, ServerResponse, type Server, type ServerOptions } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
+import express, { type Express, type Request, type Response } from 'express';
 import request from 'supertest';
-import { netsync, type NetsyncRouter } from '../../lib/router';
+import { netsync } from '../../lib/router';
 import { expressServerOptions, serverOptionsFrom } from '../../lib/server';
 import type { Match } from '../../lib/types';
+import { hostApp, serve, type ServedRouter } from './helpers';
 
-interface Hosted {
-  readonly url: string;
-  readonly server: Server;
-  readonly router: NetsyncRouter;
+type Hosted = ServedRouter & {
   /** For each request the server received, whether Node built it and its response with the app's prototypes. */
   readonly built: Array<{ request: boolean; response: boolean }>;
-}
+};
 
 const open: Hosted[] = [];
 
 afterEach(async () => {
-  for (const { server, router } of open.splice(0)) {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await router.hub.close();
-  }
+  for (const hosted of open.splice(0)) await hosted.close();
 });
 
-/** A host app around netsync at /sync, served by `createServer(options(app), app)`. */
+/** netsync at /sync in a host app with an `/echo` route, served by `createServer(options(app), app)`. */
 async function host(options: (app: Express) => ServerOptions): Promise<Hosted> {
-  const app = express();
   const router = netsync();
-  app.get('/echo', (req: Request, res: Response) => {
-    res.status(201).json({ query: req.query, host: req.get('host'), ip: typeof req.ip });
+  const app = hostApp('/sync', router, (host) => {
+    host.get('/echo', (req: Request, res: Response) => {
+      res.status(201).json({ query: req.query, host: req.get('host'), ip: typeof req.ip });
+    });
   });
-  app.use('/sync', router);
-  app.get('/boom', () => {
-    throw new Error('host failure');
-  });
-  app.use((_req: Request, res: Response) => {
-    res.status(404).send('host 404');
-  });
-  app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(418).send('host error handler');
-  });
-  const server = createServer(options(app), app);
+  const served = await serve(app, options(app));
   const built: Hosted['built'] = [];
   // Before the app: what Node built, not what Express made of it.
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+  served.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     built.push({ request: Object.getPrototypeOf(req) === app.request, response: Object.getPrototypeOf(res) === app.response });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const hosted = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, router, built };
+  const hosted: Hosted = {
+    ...served,
+    router,
+    hub: router.hub,
+    built,
+    close: async () => {
+      await served.close();
+      await router.hub.close();
+    },
+  };
   open.push(hosted);
   return hosted;
 }
@@ -91,6 +80,7 @@ describe('expressServerOptions', () => {
 
   test("the host's 404 and error handler, and netsync's own errors, answer as under app.listen", async () => {
     const { url } = await host(expressServerOptions);
+    expect((await request(url).get('/health')).text).toBe('ok');
     expect((await request(url).get('/nope')).text).toBe('host 404');
     expect((await request(url).get('/boom')).text).toBe('host error handler');
     const bad = await request(url).get('/sync/event?event=e&actor=a&selector=a%3D%3D%3Db');

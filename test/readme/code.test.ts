@@ -9,16 +9,26 @@ import { codeBlock, runModule } from './code';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
+/** The servers the README's examples started; closed after the file. */
+const servers: Server[] = [];
+
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** Two requests to the README server's `/sync/event` meet and each gets both payloads; resolves with `/sync`'s URL. */
+async function twoMeetAt(server: Server): Promise<string> {
+  if (!server.listening) await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`;
+  const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
+  expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
+  return base;
+}
+
 describe('README quick start', () => {
-  const servers: Server[] = [];
-
-  afterAll(async () => {
-    for (const server of servers) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  });
-
   /** express, except that `app.listen(port)` listens on a free port of 127.0.0.1 (the README's 3000 may be taken). */
   const expressOnFreePort = Object.assign((...args: Parameters<typeof express>) => {
     const app = express(...args);
@@ -36,25 +46,12 @@ describe('README quick start', () => {
   it('mounts a router at /sync where two requests meet', async () => {
     await runModule(codeBlock(README, 'quick-start'), { modules: { express: expressOnFreePort } });
     expect(servers).toHaveLength(1);
-    const server = servers[0] as Server;
-    if (!server.listening) await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`;
-    const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
-    expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
+    const base = await twoMeetAt(servers[0] as Server);
     expect(await (await fetch(`${base}/stats`)).json()).toEqual({});
   });
 });
 
 describe('README serving many waiters', () => {
-  const servers: Server[] = [];
-
-  afterAll(async () => {
-    for (const server of servers) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  });
-
   /** node:http, except that its servers listen on a free port of 127.0.0.1 and say which options they got. */
   const options: ServerOptions[] = [];
   const httpOnFreePort = {
@@ -69,14 +66,11 @@ describe('README serving many waiters', () => {
   };
 
   it("serves the app from a server that builds requests with the app's prototypes", async () => {
+    const before = servers.length;
     await runModule(codeBlock(README, 'server-options'), { modules: { 'node:http': httpOnFreePort } });
-    expect(servers).toHaveLength(1);
+    expect(servers).toHaveLength(before + 1);
     expect(Object.keys(options[0] ?? {}).sort()).toEqual(['IncomingMessage', 'ServerResponse']);
-    const server = servers[0] as Server;
-    if (!server.listening) await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`;
-    const answers = await Promise.all(['a', 'b'].map(async (actor) => (await fetch(`${base}/event?event=e&actor=${actor}&payload=${actor}`)).json()));
-    expect(answers.map((answer) => (answer as { payloads: unknown }).payloads)).toEqual([{ a: 'a', b: 'b' }, { a: 'a', b: 'b' }]);
+    await twoMeetAt(servers.at(-1) as Server);
   });
 });
 
