@@ -414,9 +414,13 @@ export class MemoryStore implements MatcherStore {
       family = { key: familyKey, selector, anchor: anchorOf(selector), classes: new Set(), byLabel: undefined };
       bucket.families.set(familyKey, family);
       if (bucket.index !== undefined) bucket.index.add(family);
-      else if (bucket.families.size > 1) bucket.index = FamilyIndex.of(bucket.families.values());
+      else if (bucket.families.size > 1) {
+        bucket.index = FamilyIndex.of([...bucket.families.values()].filter((f) => f === family || f.classes.size > 0));
+      }
     } else if (family.classes.size === 0) {
+      // An idle family is back: into the index again (see #dropClass).
       bucket.idleFamilies--;
+      bucket.index?.add(family);
     }
     return family;
   }
@@ -573,6 +577,10 @@ export class MemoryStore implements MatcherStore {
         // A family left with one class keeps its label index: it is rebuilt only when it grows past one.
         family.byLabel = undefined;
         bucket.idleFamilies++;
+        // Out of the index while idle: idle families are kept until they outnumber live ones, and an index
+        // that still held them would hand every arrival up to that many empty families to skip (each
+        // newcomer with its own default selector `actor!=<actor>` leaves one behind).
+        bucket.index?.remove(family);
       }
     }
     if (bucket.idleClasses > IDLE_SLACK + bucket.classes.size - bucket.idleClasses) sweepClasses(bucket);
@@ -611,9 +619,8 @@ function sweepClasses(bucket: Bucket): void {
 
 function sweepFamilies(bucket: Bucket): void {
   for (const [key, family] of bucket.families) {
-    if (family.classes.size > 0) continue;
-    bucket.families.delete(key);
-    bucket.index?.remove(family);
+    // Idle families are already out of the index (#dropClass).
+    if (family.classes.size === 0) bucket.families.delete(key);
   }
   bucket.idleFamilies = 0;
 }

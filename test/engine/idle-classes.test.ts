@@ -37,6 +37,32 @@ describe('idle classes and families', () => {
     expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['ghost0', 'gm']]);
   });
 
+  it('finds a family that went idle and came back, beside distinct selectors and idle families of one-off newcomers', async () => {
+    const store = new MemoryStore();
+    const groups: Group[] = [];
+    store.onMatch((group) => groups.push(group));
+    // Anchored families of their own (each waits for an absent friend), so the bucket indexes its families.
+    for (let i = 0; i < 40; i++) await store.offer(request({ event: 'e', actor: `ghost${i}`, selector: `actor=absent${i}` }));
+    for (let round = 0; round < 400; round++) {
+      const side = `s${round % 5}`;
+      // Its family (`side=s<k>`) empties each round and comes back five rounds later; now and then it leaves
+      // by withdrawal instead of a match.
+      if (round % 3 === 0) {
+        const leaving = request({ event: 'e', actor: `v${round % 7}`, selector: `side=${side}` });
+        await store.offer(leaving);
+        expect(await store.withdraw(leaving.id)).toBe(true);
+      }
+      await store.offer(request({ event: 'e', actor: `x${round % 7}`, selector: `side=${side}` }));
+      // A one-off newcomer: its default selector (`actor!=y<round>`) is a family of its own that goes idle.
+      await store.offer(request({ event: 'e', actor: `y${round}`, labels: { side } }));
+      expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([[`x${round % 7}`, `y${round}`]]);
+      groups.length = 0;
+    }
+    expect((await store.pending()).map((p) => p.params.actor)).toEqual(Array.from({ length: 40 }, (_, i) => `ghost${i}`));
+    await store.offer(request({ event: 'e', actor: 'absent7' }));
+    expect(groups.map((g) => g.members.map((m) => m.actor))).toEqual([['ghost7', 'absent7']]);
+  });
+
   it('answers a hub caller whose class went idle and came back exactly like a new one', async () => {
     const hub = new Netsync();
     try {
