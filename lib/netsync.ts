@@ -4,7 +4,6 @@ import { EventEmitter } from 'node:events';
 import { errors, isNetsyncError, type NetsyncError } from './errors';
 import { normalizeParams, type NormalizedRequest } from './params';
 import type { Labels, Selector } from './selector/types';
-import { BatchedMap } from './batched-map';
 import { Deadlines, type Timed } from './deadlines';
 import { MemoryStore } from './stores/memory';
 import type { Group, LingerWindow, MatcherStore, PendingRequest, StageChange } from './stores/types';
@@ -223,7 +222,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   /** Most requests this hub lets wait at once. */
   readonly maxPending: number;
   readonly #store: MatcherStore;
-  readonly #waiters = new BatchedMap<string, Waiter>();
+  readonly #waiters = new Map<string, Waiter>();
   /**
    * Data shared by this hub's pending requests of one class, by class key. A class whose last request left
    * stays (idle) until idle ones outnumber the others: one actor's next request then finds it, instead of

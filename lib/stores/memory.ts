@@ -1,6 +1,5 @@
 // The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival
 // (or, for a mates range, when a bucket's linger window ends).
-import { BatchedMap } from '../batched-map';
 import { errors } from '../errors';
 import type { Labels, Requirement, Selector } from '../selector/types';
 import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf, specKeyOf } from './matching';
@@ -131,7 +130,7 @@ export class MemoryStore implements MatcherStore {
   #seq = 0;
   #closed = false;
   readonly #clock: StoreClock;
-  readonly #entries = new BatchedMap<string, Entry>();
+  readonly #entries = new Map<string, Entry>();
   readonly #buckets = new Map<string, Bucket>();
   readonly #listeners: MatchListener[] = [];
   readonly #windowListeners: WindowListener[] = [];
