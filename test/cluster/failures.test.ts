@@ -1,10 +1,8 @@
 // Redis Cluster trouble: a slot migrating under an event, and a master killed and restarted; 503 only for requests in no group.
 import { isNetsyncError } from '../../lib/errors';
-import { Netsync } from '../../lib/netsync';
-import { RedisStore } from '../../lib/stores/redis';
 import { eventsKey, recordsKey, registryKey } from '../../lib/stores/redis/keys';
 import { uniquePrefix } from '../helpers/redis';
-import { describeCluster, keySlot, nodeCommand, PrivateCluster, type ClusterNode, type TestCluster } from '../helpers/redis-cluster';
+import { clusterPerFile, describeCluster, keySlot, nodeCommand, type ClusterNode } from '../helpers/redis-cluster';
 import { until } from '../helpers/until';
 import { type Outcome, settle } from '../helpers/outcome';
 
@@ -15,22 +13,8 @@ function codeOf(outcome: Outcome): string {
 
 describeCluster('RedisStore on Redis Cluster under failures', () => {
   jest.setTimeout(120_000);
-  let cluster: PrivateCluster | undefined;
-  const hubs: Netsync[] = [];
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(hubs.splice(0).map((hub) => hub.close()));
-  });
-  afterAll(() => cluster?.stop());
-
-  async function hub(prefix: string): Promise<{ hub: Netsync; client: TestCluster }> {
-    const client = await (cluster as PrivateCluster).client();
-    const made = new Netsync({ store: new RedisStore({ client, prefix }) });
-    hubs.push(made);
-    return { hub: made, client };
-  }
+  const fixture = clusterPerFile();
+  const hub = fixture.hub;
 
   /** An event on `node` (none of the store's global keys there unless allowed). */
   function eventOn(prefix: string, node: ClusterNode, owners: Map<number, string>, name: string): string {
@@ -39,7 +23,7 @@ describeCluster('RedisStore on Redis Cluster under failures', () => {
 
   /** Slot → owner id, for every slot. */
   async function slotOwners(): Promise<Map<number, string>> {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const owners = new Map<number, string>();
     const slots = await nodeCommand(c.nodes[0]!.server.port, ['CLUSTER', 'SLOTS']) as [number, number, [string, number, string]][];
     for (const [from, to, [, , id]] of slots) for (let s = from; s <= to; s++) owners.set(s, id);
@@ -54,7 +38,7 @@ describeCluster('RedisStore on Redis Cluster under failures', () => {
   }
 
   it('refuses a request while its event\'s slot migrates, writing nothing, and serves it once the slot is stable', async () => {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const prefix = uniquePrefix();
     const { hub: a } = await hub(prefix);
     const owners = await slotOwners();
@@ -83,7 +67,7 @@ describeCluster('RedisStore on Redis Cluster under failures', () => {
   });
 
   it('answers 503 while a master is down, keeps its waiter, and recovers once it is back', async () => {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const prefix = uniquePrefix();
     const { hub: a, client } = await hub(prefix);
     const owners = await slotOwners();

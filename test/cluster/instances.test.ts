@@ -1,12 +1,11 @@
 // Several hubs, each with its own RedisStore and cluster client, meeting through a three-master Redis Cluster.
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
-import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
 import type { Match, SendParams } from '../../lib/types';
 import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
 import { uniquePrefix } from '../helpers/redis';
-import { describeCluster, keySlot, PrivateCluster } from '../helpers/redis-cluster';
+import { clusterPerFile, describeCluster, keySlot } from '../helpers/redis-cluster';
 import { type Outcome, settle } from '../helpers/outcome';
 import { seeded as random } from '../helpers/random';
 import { recordGroups } from '../helpers/groups';
@@ -15,29 +14,19 @@ const STORM = Number(process.env.STORM ?? 600);
 
 describeCluster('RedisStore across instances on Redis Cluster', () => {
   jest.setTimeout(120_000);
-  let cluster: PrivateCluster | undefined;
-  const open: Netsync[] = [];
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((hub) => hub.close()));
-  });
-  afterAll(() => cluster?.stop());
+  const fixture = clusterPerFile();
 
   /** `n` hubs on one prefix, each with its own cluster client (as separate app instances would have). */
   async function instances(n: number): Promise<{ hubs: Netsync[]; prefix: string }> {
-    const c = cluster as PrivateCluster;
     const prefix = uniquePrefix();
     const hubs: Netsync[] = [];
-    for (let i = 0; i < n; i++) hubs.push(new Netsync({ store: new RedisStore({ client: await c.client(), prefix }) }));
-    open.push(...hubs);
+    for (let i = 0; i < n; i++) hubs.push((await fixture.hub(prefix)).hub);
     return { hubs, prefix };
   }
 
   /** Events whose keys fall on each of the three masters, `perMaster` of each. */
   async function eventsOnEveryMaster(prefix: string, perMaster: number): Promise<string[]> {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const byOwner = new Map<string, string[]>();
     for (let i = 0; [...byOwner.values()].filter((list) => list.length >= perMaster).length < 3; i++) {
       const event = `ev-${i}`;

@@ -1,11 +1,10 @@
 // A busy event's slot moved to another master (redis-cli --cluster reshard) while its waiters wait: no split, no lost waiter.
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
-import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
 import type { Match, SendParams } from '../../lib/types';
 import { uniquePrefix } from '../helpers/redis';
-import { describeCluster, keySlot, nodeCommand, PrivateCluster, type ClusterNode } from '../helpers/redis-cluster';
+import { clusterPerFile, describeCluster, keySlot, nodeCommand, type ClusterNode, type PrivateCluster } from '../helpers/redis-cluster';
 import { settle } from '../helpers/outcome';
 
 const WAITERS = 30;
@@ -18,15 +17,7 @@ function isUnavailable(error: unknown): boolean {
 
 describeCluster('RedisStore on Redis Cluster while a slot moves', () => {
   jest.setTimeout(120_000);
-  let cluster: PrivateCluster | undefined;
-  const hubs: Netsync[] = [];
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(hubs.splice(0).map((hub) => hub.close()));
-    await cluster?.stop();
-  });
+  const fixture = clusterPerFile();
 
   /** An event whose keys live in the lowest slot of a master (the slot reshard moves first), and that master. */
   async function eventAtLowestSlot(c: PrivateCluster, prefix: string): Promise<{ event: string; slot: number; source: ClusterNode }> {
@@ -40,10 +31,10 @@ describeCluster('RedisStore on Redis Cluster while a slot moves', () => {
   }
 
   it('keeps every waiter and forms only whole groups across the move', async () => {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const prefix = uniquePrefix();
-    for (let i = 0; i < 2; i++) hubs.push(new Netsync({ store: new RedisStore({ client: await c.client(), prefix }) }));
-    const [a, b] = hubs as [Netsync, Netsync];
+    const { hub: a } = await fixture.hub(prefix);
+    const { hub: b } = await fixture.hub(prefix);
     const { event, slot, source } = await eventAtLowestSlot(c, prefix);
     const target = c.nodes.find((n) => n !== source) as ClusterNode;
 
@@ -67,7 +58,7 @@ describeCluster('RedisStore on Redis Cluster while a slot moves', () => {
     const waiting = Array.from({ length: WAITERS }, (_, i) => settle(
       (i % 2 === 0 ? a : b).send({ event, actor: `w${i}`, labels: { role: 'w' }, selector: 'role=n' }, { timeoutMs: 60_000 }),
     ));
-    for (const hub of hubs) await hub.stats();
+    for (const hub of [a, b]) await hub.stats();
     expect(Object.keys((await a.stats())[event] ?? {})).toHaveLength(WAITERS);
     expect(await nodeCommand(source.server.port, ['EXISTS', recordsKey(prefix, event)])).toBe(1);
 
@@ -122,7 +113,7 @@ describeCluster('RedisStore on Redis Cluster while a slot moves', () => {
       const [first, second] = actors as [string, string];
       if (/^[xy]/.test(first)) expect(first.slice(1).split('.')[0]).toBe(second.slice(1).split('.')[0]);
     }
-    for (const hub of hubs) await hub.stats();
+    for (const hub of [a, b]) await hub.stats();
     expect(await a.stats()).toEqual({});
     // Nothing half-written survives: the event's slot holds only results and tombstones.
     const left = await nodeCommand(target.server.port, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '10000']) as string[];

@@ -1,33 +1,27 @@
 // The shared store contract, run against RedisStore on a private three-master Redis Cluster.
 import { isNetsyncError } from '../../lib/errors';
-import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { recordsKey } from '../../lib/stores/redis/keys';
 import { uniquePrefix } from '../helpers/redis';
-import { describeCluster, nodeCommand, PrivateCluster } from '../helpers/redis-cluster';
+import { clusterPerFile, describeCluster, nodeCommand } from '../helpers/redis-cluster';
 import { describeStoreContract } from '../stores/suite';
 
 describeCluster('RedisStore on Redis Cluster', () => {
   // Every step of the model test is a few round trips; on a busy machine that outlasts the default.
   jest.setTimeout(120_000);
-  let cluster: PrivateCluster | undefined;
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  }, 60_000);
-  afterAll(() => cluster?.stop());
+  const fixture = clusterPerFile();
 
   describeStoreContract({
     name: 'RedisStore (cluster)',
     create: async () => {
-      if (cluster === undefined) throw new Error('the cluster did not start');
-      return new RedisStore({ client: await cluster.client(), prefix: uniquePrefix() });
+      return new RedisStore({ client: await fixture.cluster().client(), prefix: uniquePrefix() });
     },
   });
 
   it('keeps each event on one master and spreads events over every master', async () => {
-    const c = cluster as PrivateCluster;
+    const c = fixture.cluster();
     const prefix = uniquePrefix();
-    const hub = new Netsync({ store: new RedisStore({ client: await c.client(), prefix }) });
+    const { hub } = await fixture.hub(prefix);
     const events = Array.from({ length: 30 }, (_, i) => `spread-${i}`);
     const waiting = events.map((event) => hub.send({ event, actor: 'w' }).catch((err: unknown) => err));
     await hub.stats();

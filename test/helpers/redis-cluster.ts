@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, createCluster } from '@redis/client';
+import { Netsync } from '../../lib/netsync';
+import { RedisStore } from '../../lib/stores/redis';
 import { freePort, PrivateRedis } from './redis-server';
 
 const run = promisify(execFile);
@@ -225,4 +227,38 @@ export function keySlot(key: string): number {
   const close = open < 0 ? -1 : key.indexOf('}', open + 1);
   const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
   return crc16(Buffer.from(hashed, 'utf8')) % 16384;
+}
+
+/** What clusterPerFile gives a suite. */
+export interface ClusterFixture {
+  /** The file's cluster (only inside its tests). */
+  cluster(): PrivateCluster;
+  /** A hub on a RedisStore with its own cluster client, as a separate app instance has; closed after the test. */
+  hub(prefix: string): Promise<{ hub: Netsync; client: TestCluster }>;
+}
+
+/** A private cluster for the calling file: started before its tests, stopped after them (call inside describeCluster). */
+export function clusterPerFile(): ClusterFixture {
+  let started: PrivateCluster | undefined;
+  const hubs: Netsync[] = [];
+  beforeAll(async () => {
+    started = await PrivateCluster.start();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+  });
+  afterAll(() => started?.stop());
+  const cluster = (): PrivateCluster => {
+    if (started === undefined) throw new Error('the cluster did not start');
+    return started;
+  };
+  return {
+    cluster,
+    async hub(prefix) {
+      const client = await cluster().client();
+      const hub = new Netsync({ store: new RedisStore({ client, prefix }) });
+      hubs.push(hub);
+      return { hub, client };
+    },
+  };
 }
