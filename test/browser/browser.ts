@@ -7,6 +7,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { buildPackage, consumerProject, REPO, type BuiltPackage } from '../consumers/package';
+import { describeWhen } from '../helpers/describe-when';
 
 /** The browser the suites drive: Debian's `chromium` package unless CHROMIUM_PATH names another. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,19 +23,13 @@ const required = process.env.NETSYNC_REQUIRE_BROWSER === '1';
  * NETSYNC_REQUIRE_BROWSER=1 (CI) and is skipped with a notice otherwise.
  */
 export function describeBrowser(name: string, fn: () => void): void {
-  if (available) {
-    describe(name, fn);
-  } else if (required) {
-    describe(name, () => {
-      it('needs Chromium', () => {
-        throw new Error(`no browser at ${CHROMIUM} and NETSYNC_REQUIRE_BROWSER=1`);
-      });
-    });
-  } else {
-    process.stderr.write(`\nnotice: no browser at ${CHROMIUM}; "${name}" is skipped (install chromium, or set NETSYNC_REQUIRE_BROWSER=1 to make that a failure)\n`);
-    const skipped = describe.skip;
-    skipped(`${name} (Chromium not available)`, fn);
-  }
+  describeWhen({
+    available, required, test: 'needs Chromium', skippedAs: 'Chromium not available',
+    message: `no browser at ${CHROMIUM} and NETSYNC_REQUIRE_BROWSER=1`,
+    onSkip: (suite) => {
+      process.stderr.write(`\nnotice: no browser at ${CHROMIUM}; "${suite}" is skipped (install chromium, or set NETSYNC_REQUIRE_BROWSER=1 to make that a failure)\n`);
+    },
+  }, name, fn);
 }
 
 /**

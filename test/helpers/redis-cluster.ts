@@ -8,6 +8,7 @@ import { createClient, createCluster } from '@redis/client';
 import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { freePort, PrivateRedis } from './redis-server';
+import { describeWhen } from './describe-when';
 
 const run = promisify(execFile);
 
@@ -29,20 +30,14 @@ let noticed = false;
  * they are not, the suite fails if NETSYNC_REQUIRE_REDIS=1 and is skipped with a notice otherwise.
  */
 export function describeCluster(name: string, fn: () => void): void {
-  if (available) {
-    describe(name, fn);
-  } else if (required) {
-    describe(name, () => {
-      it('needs redis-server and redis-cli', () => {
-        throw new Error('redis-server or redis-cli is not installed and NETSYNC_REQUIRE_REDIS=1');
-      });
-    });
-  } else {
-    if (!noticed) process.stderr.write('\nnotice: redis-server or redis-cli is not installed; the Redis Cluster suites are skipped\n');
-    noticed = true;
-    const skipped = describe.skip;
-    skipped(`${name} (redis-server/redis-cli not available)`, fn);
-  }
+  describeWhen({
+    available, required, test: 'needs redis-server and redis-cli', skippedAs: 'redis-server/redis-cli not available',
+    message: 'redis-server or redis-cli is not installed and NETSYNC_REQUIRE_REDIS=1',
+    onSkip: () => {
+      if (!noticed) process.stderr.write('\nnotice: redis-server or redis-cli is not installed; the Redis Cluster suites are skipped\n');
+      noticed = true;
+    },
+  }, name, fn);
 }
 
 /** A node-redis cluster client as a service would make it (offline queue off, quick reconnects). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { recordsKey, registryKey } from '../../lib/stores/redis/keys';
+import { describeWhen } from './describe-when';
 
 /** The Redis the shared suites use (never stopped by a test). */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -38,18 +39,10 @@ const required = process.env.NETSYNC_REQUIRE_REDIS === '1';
  * fails if NETSYNC_REQUIRE_REDIS=1 and is skipped otherwise (the global setup prints a notice).
  */
 export function describeRedis(name: string, fn: () => void): void {
-  if (available) {
-    describe(name, fn);
-  } else if (required) {
-    describe(name, () => {
-      it('needs Redis', () => {
-        throw new Error(`Redis does not answer at ${REDIS_URL} and NETSYNC_REQUIRE_REDIS=1`);
-      });
-    });
-  } else {
-    const skipped = describe.skip;
-    skipped(`${name} (Redis not available)`, fn);
-  }
+  describeWhen({
+    available, required, test: 'needs Redis', skippedAs: 'Redis not available',
+    message: `Redis does not answer at ${REDIS_URL} and NETSYNC_REQUIRE_REDIS=1`,
+  }, name, fn);
 }
 
 /** A unique key prefix, so suites and tests running at once never share keys. */
