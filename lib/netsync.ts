@@ -5,6 +5,7 @@ import { errors, isNetsyncError, type NetsyncError } from './errors';
 import { normalizeParams, type NormalizedRequest } from './params';
 import type { Labels, Selector } from './selector/types';
 import { Deadlines, type Timed } from './deadlines';
+import { IdleMap } from './idle-map';
 import { MemoryStore } from './stores/memory';
 import type { Group, LingerWindow, MatcherStore, PendingRequest, StageChange } from './stores/types';
 import type { JsonValue, Match, Member, SendParams, StatsEntry, StatsTree } from './types';
@@ -63,9 +64,6 @@ export interface NetsyncEvents {
 
 /** The lifecycle events a listener may throw from; `error` is how they are reported. */
 type LifecycleEvent = Exclude<keyof NetsyncEvents, 'error'>;
-
-/** Idle shared classes the hub may keep beyond as many as it has live ones. */
-const IDLE_SLACK = 64;
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -223,13 +221,8 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   readonly maxPending: number;
   readonly #store: MatcherStore;
   readonly #waiters = new Map<string, Waiter>();
-  /**
-   * Data shared by this hub's pending requests of one class, by class key. A class whose last request left
-   * stays (idle) until idle ones outnumber the others: one actor's next request then finds it, instead of
-   * deleting and re-adding its key in a large Map, which leaves a chain of holes every lookup walks.
-   */
-  readonly #classes = new Map<string, SharedClass>();
-  #idleClasses = 0;
+  /** Data shared by this hub's pending requests of one class, by class key; idle once no request uses it. */
+  readonly #classes = new IdleMap<string, SharedClass>((shared) => shared.refs === 0);
   /** Store calls started since the last `stats()`; `stats()` and `close()` wait for the earlier ones. */
   #generation = new Generation(undefined);
   /** Unique per hub, so ids stay unique across processes sharing a store. */
@@ -443,7 +436,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
       shared = { labels: params.labels, selector, selectorText: params.selector, classKey, refs: 0 };
       this.#classes.set(classKey, shared);
     } else if (shared.refs === 0) {
-      this.#idleClasses--;
+      this.#classes.cameBack();
     }
     shared.refs++;
     const alike = params.labels === shared.labels && params.selector === shared.selectorText;
@@ -640,10 +633,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   #release(waiter: Waiter): void {
     this.#waiters.delete(waiter.req.id);
     const shared = this.#classes.get(waiter.req.classKey);
-    if (shared !== undefined && --shared.refs === 0 && ++this.#idleClasses > IDLE_SLACK + this.#classes.size - this.#idleClasses) {
-      for (const [key, idle] of this.#classes) if (idle.refs === 0) this.#classes.delete(key);
-      this.#idleClasses = 0;
-    }
+    if (shared !== undefined && --shared.refs === 0) this.#classes.wentIdle();
     waiter.signal?.removeEventListener('abort', waiter);
     this.#stopTimers(waiter);
   }

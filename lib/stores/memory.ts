@@ -1,6 +1,7 @@
 // The in-process store: pending requests in FIFO classes of interchangeable requests, groups formed on arrival
 // (or, for a mates range, when a bucket's linger window ends).
 import { errors } from '../errors';
+import { IdleMap } from '../idle-map';
 import type { Labels, Requirement, Selector } from '../selector/types';
 import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf, specKeyOf } from './matching';
 import type {
@@ -29,12 +30,7 @@ interface RequestClass {
   readonly bucket: Bucket;
   /** Its family while attached; an idle class is out of its family and the family may be gone. */
   family: Family;
-  /**
-   * False once it emptied: it stays in `bucket.classes` (idle), so the same class coming back, which is
-   * common (one actor's next request), finds it instead of deleting and adding its key in a large map
-   * again. Deleting and re-adding one key in a Map of 10,000 leaves a chain of holes under that key until
-   * the table is rebuilt, and every lookup walks it.
-   */
+  /** False once it emptied: it stays in `bucket.classes`, idle, for the same class coming back (IdleMap). */
   attached: boolean;
   readonly labels: Labels;
   readonly selector: Selector;
@@ -65,12 +61,10 @@ interface Bucket {
   readonly key: string;
   readonly event: string;
   readonly spec: GroupSpec;
-  /** Its classes, attached and idle (see RequestClass.attached); `idleClasses` of them are idle. */
-  readonly classes: Map<string, RequestClass>;
-  idleClasses: number;
-  /** Its families, with classes or idle (no classes; kept for the same reason as idle classes). */
-  readonly families: Map<string, Family>;
-  idleFamilies: number;
+  /** Its classes, attached and idle (see RequestClass.attached). */
+  readonly classes: IdleMap<string, RequestClass>;
+  /** Its families, with classes or idle (none; kept for the same reason as idle classes). */
+  readonly families: IdleMap<string, Family>;
   /** Made once the bucket holds a second family (a lone family needs no index, and most buckets have one). */
   index: FamilyIndex | undefined;
   /** The open linger window of a range bucket: open exactly while a group of at least MIN+1 is possible. */
@@ -380,8 +374,8 @@ export class MemoryStore implements MatcherStore {
     let bucket = this.#buckets.get(bucketKey);
     if (bucket === undefined) {
       bucket = {
-        key: bucketKey, event: req.params.event, spec: req.spec, classes: new Map(), idleClasses: 0, families: new Map(), idleFamilies: 0,
-        index: undefined, window: undefined, possible: new Set(),
+        key: bucketKey, event: req.params.event, spec: req.spec, classes: new IdleMap((cls) => !cls.attached),
+        families: new IdleMap((family) => family.classes.size === 0), index: undefined, window: undefined, possible: new Set(),
       };
       this.#buckets.set(bucketKey, bucket);
     }
@@ -398,7 +392,7 @@ export class MemoryStore implements MatcherStore {
       bucket.classes.set(classKey, cls);
       this.#join(cls);
     } else if (!cls.attached) {
-      bucket.idleClasses--;
+      bucket.classes.cameBack();
       cls.attached = true;
       cls.family = this.#familyFor(bucket, cls.selector);
       this.#join(cls);
@@ -419,7 +413,7 @@ export class MemoryStore implements MatcherStore {
       }
     } else if (family.classes.size === 0) {
       // An idle family is back: into the index again (see #dropClass).
-      bucket.idleFamilies--;
+      bucket.families.cameBack();
       bucket.index?.add(family);
     }
     return family;
@@ -560,37 +554,31 @@ export class MemoryStore implements MatcherStore {
     this.#entries.delete(entry.req.id);
   }
 
-  /**
-   * An empty class leaves its family and turns idle; idle classes and families are forgotten once they
-   * outnumber the live ones (plus a little slack), so memory follows what is pending, not history, and the
-   * sweep costs O(1) per class dropped.
-   */
+  /** An empty class leaves its family and turns idle, and so does a family left without classes (IdleMap). */
   #dropClass(cls: RequestClass, dropBucket = true): void {
     if (!cls.attached) return;
     const bucket = cls.bucket;
     cls.attached = false;
-    bucket.idleClasses++;
+    bucket.classes.wentIdle();
     const family = cls.family;
     if (family.classes.delete(cls)) {
       if (family.byLabel !== undefined) unfileByLabels(family.byLabel, cls);
       if (family.classes.size === 0) {
         // A family left with one class keeps its label index: it is rebuilt only when it grows past one.
         family.byLabel = undefined;
-        bucket.idleFamilies++;
         // Out of the index while idle: idle families are kept until they outnumber live ones, and an index
         // that still held them would hand every arrival up to that many empty families to skip (each
         // newcomer with its own default selector `actor!=<actor>` leaves one behind).
         bucket.index?.remove(family);
+        bucket.families.wentIdle();
       }
     }
-    if (bucket.idleClasses > IDLE_SLACK + bucket.classes.size - bucket.idleClasses) sweepClasses(bucket);
-    if (bucket.idleFamilies > IDLE_SLACK + bucket.families.size - bucket.idleFamilies) sweepFamilies(bucket);
     if (dropBucket) this.#dropBucketIfEmpty(bucket);
   }
 
   /** Forget a bucket without pending requests (and so without a window). */
   #dropBucketIfEmpty(bucket: Bucket): void {
-    if (bucket.classes.size === bucket.idleClasses && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) {
+    if (bucket.classes.live === 0 && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) {
       this.#buckets.delete(bucket.key);
     }
   }
@@ -607,22 +595,6 @@ export class MemoryStore implements MatcherStore {
     }
     if (failure !== undefined) throw failure.error;
   }
-}
-
-/** Idle classes or families a bucket may keep beyond as many as it has live ones. */
-const IDLE_SLACK = 64;
-
-function sweepClasses(bucket: Bucket): void {
-  for (const [key, cls] of bucket.classes) if (!cls.attached) bucket.classes.delete(key);
-  bucket.idleClasses = 0;
-}
-
-function sweepFamilies(bucket: Bucket): void {
-  for (const [key, family] of bucket.families) {
-    // Idle families are already out of the index (#dropClass).
-    if (family.classes.size === 0) bucket.families.delete(key);
-  }
-  bucket.idleFamilies = 0;
 }
 
 /** What a group's members receive about each other; `stage` only for a request that widens. */

@@ -1,0 +1,55 @@
+// A Map whose entries may go idle: kept for their next use until idle ones outnumber the others.
+
+/** Idle entries an IdleMap keeps beyond as many as it has live ones. */
+const IDLE_SLACK = 64;
+
+/**
+ * Entries that empty and are used again soon (one actor's class, which empties with each match and comes back
+ * with the actor's next request) stay in the Map while idle. Deleting and re-adding one key in a Map of 10,000
+ * leaves a chain of holes under that key until the table is rebuilt, and every lookup walks it. Idle entries
+ * are all dropped once they outnumber the live ones (plus a little slack), so memory follows what is live, not
+ * history, at O(1) per entry dropped. The owner says when an entry goes idle or comes back.
+ */
+export class IdleMap<K, V> {
+  readonly #map = new Map<K, V>();
+  readonly #isIdle: (value: V) => boolean;
+  #idle = 0;
+
+  constructor(isIdle: (value: V) => boolean) {
+    this.#isIdle = isIdle;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Entries that are not idle. */
+  get live(): number {
+    return this.#map.size - this.#idle;
+  }
+
+  get(key: K): V | undefined {
+    return this.#map.get(key);
+  }
+
+  /** Add a live entry. */
+  set(key: K, value: V): void {
+    this.#map.set(key, value);
+  }
+
+  values(): IterableIterator<V> {
+    return this.#map.values();
+  }
+
+  /** An entry went idle; drops every idle entry once they outnumber the live ones (plus slack). */
+  wentIdle(): void {
+    if (++this.#idle <= IDLE_SLACK + this.#map.size - this.#idle) return;
+    for (const [key, value] of this.#map) if (this.#isIdle(value)) this.#map.delete(key);
+    this.#idle = 0;
+  }
+
+  /** An idle entry is in use again. */
+  cameBack(): void {
+    this.#idle--;
+  }
+}
