@@ -37,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     : command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl, command.redis);
   const hub = new Netsync({ store: opened.store, ...(command.maxPending === undefined ? {} : { maxPending: command.maxPending }) });
   const application = app(hub, command.log, command.stats, command.maxWaitMs, command.metrics);
-  // Requests built with the app's prototypes: about a third of the CPU per request, and a backlog of waiters
+  // Requests built with the app's prototypes: a half to a third of the CPU per request, and a backlog of waiters
   // no longer makes every request's garbage costly (README, serving many waiters).
   const server = createServer(expressServerOptions(application), application);
   try {
