@@ -4,7 +4,7 @@
 import type { ChildPrograms } from './build';
 import type { LoadConfig, LoadKind, LoadResult } from './common';
 import { listening, start, type Server } from './processes';
-import { park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
+import { heldBy, park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
 
 /** One backlog comparison: the rounds of the server without the backlog and of the one with it. */
 export interface BacklogRounds {
@@ -56,11 +56,6 @@ function variants(waiters: number): Variant[] {
 function startMixedExpress(programs: ChildPrograms): Promise<Server> {
   // Served as the standalone server is, so the control differs from netsync by netsync alone.
   return listening(start(process.execPath, [programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
-}
-
-async function heldBy(server: Server): Promise<number> {
-  const res = await fetch(`${server.url}/count`);
-  return ((await res.json()) as { held: number }).held;
 }
 
 export function median(values: readonly number[]): number | undefined {

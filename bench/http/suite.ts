@@ -111,7 +111,8 @@ export async function waitingIn(server: Server, eventPrefix: string, actorPrefix
   return count;
 }
 
-async function heldBy(server: Server): Promise<number> {
+/** How many requests a hold-open or mixed Express app holds (its `/count`). */
+export async function heldBy(server: Server): Promise<number> {
   const res = await fetch(`${server.url}/count`);
   return ((await res.json()) as { held: number }).held;
 }
