@@ -2,13 +2,14 @@
 import { isNetsyncError } from '../../lib/errors';
 import { Netsync } from '../../lib/netsync';
 import { recordsKey } from '../../lib/stores/redis/keys';
-import type { Match, SendParams } from '../../lib/types';
-import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
+import type { Match } from '../../lib/types';
+import { modelCompatible, type ModelRequest } from '../helpers/model';
 import { uniquePrefix } from '../helpers/redis';
 import { clusterPerFile, describeCluster, keySlot } from '../helpers/redis-cluster';
 import { type Outcome, settle } from '../helpers/outcome';
 import { seeded as random } from '../helpers/random';
 import { recordGroups } from '../helpers/groups';
+import { sendStorm } from '../helpers/storm';
 
 const STORM = Number(process.env.STORM ?? 600);
 
@@ -66,38 +67,8 @@ describeCluster('RedisStore across instances on Redis Cluster', () => {
   it('keeps the rules under concurrent sends and aborts across three instances and every master', async () => {
     const { hubs, prefix } = await instances(3);
     const events = await eventsOnEveryMaster(prefix, 1);
-    const next = random(20261201);
-    const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
-    const requests = new Map<string, ModelRequest>();
-    const outcomes = new Map<string, Promise<Outcome>>();
     const groups = recordGroups(hubs);
-    const aborted = new Set<string>();
-    const aborts: Promise<void>[] = [];
-    for (let n = 0; n < STORM; n++) {
-      const hub = hubs[n % 3] as Netsync;
-      const labels = pick(MODEL_LABEL_SETS);
-      const selector = pick(MODEL_SELECTORS);
-      const req: Omit<ModelRequest, 'n'> = { event: pick(events), actor: pick(['a', 'b', 'c']), mates: pick([1, 1, 2]), labels: { ...labels }, selector };
-      const params: SendParams = { event: req.event, actor: req.actor, mates: req.mates, labels: { ...labels }, payload: n };
-      if (selector.text !== undefined) params.selector = selector.text;
-      const controller = new AbortController();
-      let id = '';
-      hub.once('pending', (p) => {
-        id = p.id;
-      });
-      const outcome = settle(hub.send(params, { signal: controller.signal }));
-      requests.set(id, { ...req, n, labels: { ...labels, actor: req.actor } });
-      outcomes.set(id, outcome);
-      if (next() < 0.3) {
-        const delay = Math.floor(next() * 30);
-        aborts.push(new Promise((resolve) => setTimeout(() => {
-          aborted.add(id);
-          controller.abort(new Error('aborted'));
-          resolve();
-        }, delay)));
-      }
-    }
-    await Promise.all(aborts);
+    const { requests, outcomes, aborted } = await sendStorm(hubs, STORM, random(20261201), { events, actors: ['a', 'b', 'c'], mates: [1, 1, 2] });
     // Quiescent once every hub's offers and withdrawals reached Redis; then the hubs close.
     for (const hub of hubs) await hub.stats();
     await Promise.all(hubs.map((hub) => hub.close()));

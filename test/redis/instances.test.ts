@@ -4,12 +4,13 @@ import { Netsync } from '../../lib/netsync';
 import { RedisStore } from '../../lib/stores/redis';
 import { SCHEMA } from '../../lib/stores/redis/keys';
 import type { MatcherStore, MatchListener, LostListener, PendingRequest, PendingSnapshot } from '../../lib/stores/types';
-import type { Match, SendParams } from '../../lib/types';
-import { MODEL_LABEL_SETS, MODEL_SELECTORS, modelCompatible, type ModelRequest } from '../helpers/model';
+import type { Match } from '../../lib/types';
+import { modelCompatible } from '../helpers/model';
 import { describeRedis, RedisClients } from '../helpers/redis';
 import { seeded as random } from '../helpers/random';
-import { type Outcome, settle } from '../helpers/outcome';
+import { settle } from '../helpers/outcome';
 import { recordGroups } from '../helpers/groups';
+import { sendStorm } from '../helpers/storm';
 
 /** Delegates to a RedisStore and records which withdrawals found their request still pending. */
 class RecordingStore implements MatcherStore {
@@ -162,39 +163,8 @@ describeRedis('RedisStore across instances', () => {
 
   it('keeps the rules under 1000 concurrent sends and aborts across three instances', async () => {
     const { hubs, stores } = await instances(3);
-    const next = random(20261128);
-    const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
-    const requests = new Map<string, ModelRequest>();
-    const outcomes = new Map<string, Promise<Outcome>>();
     const groups = recordGroups(hubs);
-    const aborts: Promise<void>[] = [];
-    for (let n = 0; n < STORM; n++) {
-      const hub = hubs[n % 3]!;
-      const labels = pick(MODEL_LABEL_SETS);
-      const selector = pick(MODEL_SELECTORS);
-      const req: Omit<ModelRequest, 'n'> = {
-        event: pick(['s1', 's2']), actor: pick(['a', 'b', 'c', 'd']), mates: pick([1, 1, 2, 3]),
-        labels: { ...labels }, selector,
-      };
-      const params: SendParams = { event: req.event, actor: req.actor, mates: req.mates, labels: { ...labels }, payload: n };
-      if (selector.text !== undefined) params.selector = selector.text;
-      const controller = new AbortController();
-      let id = '';
-      hub.once('pending', (p) => {
-        id = p.id;
-      });
-      const outcome = settle(hub.send(params, { signal: controller.signal }));
-      requests.set(id, { ...req, n, labels: { ...labels, actor: req.actor } });
-      outcomes.set(id, outcome);
-      if (next() < 0.3) {
-        const delay = Math.floor(next() * 30);
-        aborts.push(new Promise((resolve) => setTimeout(() => {
-          controller.abort(new Error('aborted'));
-          resolve();
-        }, delay)));
-      }
-    }
-    await Promise.all(aborts);
+    const { requests, outcomes } = await sendStorm(hubs, STORM, random(20261128), { events: ['s1', 's2'], actors: ['a', 'b', 'c', 'd'], mates: [1, 1, 2, 3] });
     // Quiescent: every offer and withdrawal reached Redis. What Redis no longer holds was matched or withdrawn,
     // and a matched request's result is on its way to its instance.
     const stillPending = new Set(await pendingIds(hubs));
