@@ -20,6 +20,7 @@ const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|red
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
   backlog: only the backlog's cost in interleaved rounds, beside the Express control (the HTTP part runs it too);
            --only NAME: just the comparisons whose name contains NAME (control, identical, distinct, own friend)
+           --gc: run the servers with --trace-gc-nvp and report each round's scavenges and requests per loop iteration
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
@@ -36,6 +37,7 @@ interface Args {
   readonly seconds?: number;
   readonly cli?: string;
   readonly backlog: boolean;
+  readonly gc: boolean;
   readonly waiters?: number;
   readonly rounds?: number;
   readonly only: string[];
@@ -48,6 +50,7 @@ function parseArgs(argv: readonly string[]): Args {
   let seconds: number | undefined;
   let cli: string | undefined;
   let backlog = false;
+  let gc = false;
   let waiters: number | undefined;
   let rounds: number | undefined;
   const only: string[] = [];
@@ -63,6 +66,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--cli') cli = path.resolve(value());
     else if (arg === '--backlog') backlog = true;
+    else if (arg === '--gc') gc = true;
     else if (arg === '--waiters') waiters = Number(value());
     else if (arg === '--rounds') rounds = Number(value());
     else if (arg === '--only') only.push(value());
@@ -72,7 +76,7 @@ function parseArgs(argv: readonly string[]): Args {
     } else if ((PARTS as readonly string[]).includes(arg) && part === undefined) part = arg as Part;
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { part, quick, clients, seconds, cli, backlog, waiters, rounds, only };
+  return { part, quick, clients, seconds, cli, backlog, gc, waiters, rounds, only };
 }
 
 async function main(): Promise<void> {
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
   if (args.part === 'backlog') {
     log(`── backlog cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round, ${options.backlogRounds} interleaved rounds`);
     const loadConfig = metricsLoadConfig(options);
-    const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, args.only);
+    const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, args.only, args.gc);
     for (const line of backlogSummary(rows)) log(line);
     return;
   }

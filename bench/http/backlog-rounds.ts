@@ -3,6 +3,7 @@
 // floor of that cost.
 import type { ChildPrograms } from './build';
 import type { LoadConfig, LoadKind, LoadResult } from './common';
+import { formatGc, gcNodeFlags, gcProbe, type GcSummary } from './gc-trace';
 import { listening, start, type Server } from './processes';
 import { heldBy, park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
 
@@ -25,6 +26,8 @@ export interface BacklogRounds {
 export interface RoundResult {
   readonly result: LoadResult;
   readonly serverCpuUsPerRequest: number;
+  /** With `--gc`: the server's young-generation collections and loop batches over the round. */
+  readonly gc?: GcSummary;
 }
 
 /** The control: bare Express, answered at once, beside requests it merely holds open. */
@@ -46,16 +49,16 @@ type Log = (line: string) => void;
 
 function variants(waiters: number): Variant[] {
   return [
-    { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\`, served as the standalone server is (\`expressServerOptions\`), beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
+    { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\` without an ETag (as netsync answers), served as the standalone server is (\`expressServerOptions\`), beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
     { name: BACKLOG_IDENTICAL, what: `shared event beside ${waiters} parked identical waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'same', selectors: 'same' },
     { name: BACKLOG_DISTINCT, what: `shared event beside ${waiters} parked distinct-actor waiters (\`selector=role=ghost\`)`, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'same' },
     { name: BACKLOG_OWN_FRIEND, what: `shared event beside ${waiters} parked waiters, each with \`selector=actor=absent<i>\``, kind: 'shared', netsync: true, actors: 'distinct', selectors: 'distinct' },
   ];
 }
 
-function startMixedExpress(programs: ChildPrograms): Promise<Server> {
+function startMixedExpress(programs: ChildPrograms, nodeFlags: readonly string[]): Promise<Server> {
   // Served as the standalone server is, so the control differs from netsync by netsync alone.
-  return listening(start(process.execPath, [programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
+  return listening(start(process.execPath, [...nodeFlags, programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
 }
 
 export function median(values: readonly number[]): number | undefined {
@@ -76,12 +79,15 @@ export async function measureBacklogRounds(
   rounds: number,
   log: Log,
   only?: readonly string[],
+  /** Trace each round's garbage collection and loop batches (gc-trace.ts); costs a little CPU in the servers. */
+  traceGc = false,
 ): Promise<BacklogRounds[]> {
   const out: BacklogRounds[] = [];
   const prefix = loadConfig('shared', []).eventPrefix;
+  const nodeFlags = traceGc ? gcNodeFlags(programs) : [];
   for (const v of variants(options.waiters)) {
     if (only !== undefined && only.length > 0 && !only.some((o) => v.name.includes(o))) continue;
-    const startOne = (): Promise<Server> => (v.netsync ? startNetsync(options) : startMixedExpress(programs));
+    const startOne = (): Promise<Server> => (v.netsync ? startNetsync(options, [], nodeFlags) : startMixedExpress(programs, nodeFlags));
     const [plain, loaded] = await Promise.all([startOne(), startOne()]);
     try {
       // The load's own event is the one the backlog waits in: arrivals meet the backlog, never match it.
@@ -100,13 +106,17 @@ export async function measureBacklogRounds(
         const order = r % 2 === 0 ? [false, true] : [true, false];
         for (const withBacklog of order) {
           const server = withBacklog ? loaded : plain;
-          const run = await runLoad(programs, loadConfig(v.kind, [server]), [server]);
-          (withBacklog ? loadedRuns : plainRuns).push(run);
+          const probe = traceGc ? gcProbe(server) : undefined;
+          const run = await runLoad(programs, loadConfig(v.kind, [server]), [server], probe);
+          (withBacklog ? loadedRuns : plainRuns).push({ ...run, gc: probe?.summary() });
         }
         const ratio = (loadedRuns[r] as RoundResult).result.rps / (plainRuns[r] as RoundResult).result.rps;
         log(`${v.name.padEnd(22)} round ${r + 1}: ${(plainRuns[r] as RoundResult).result.rps.toFixed(0)} req/s without, ` +
           `${(loadedRuns[r] as RoundResult).result.rps.toFixed(0)} with the backlog (${ratio.toFixed(2)}×); server ` +
           `${(plainRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} → ${(loadedRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
+        for (const [what, run] of [['without', plainRuns[r]], ['with', loadedRuns[r]]] as const) {
+          if (run?.gc !== undefined) log(`${''.padEnd(22)}   ${what.padEnd(7)} ${formatGc(run.gc)}`);
+        }
       }
       const still = await held();
       const status = await parked.status();

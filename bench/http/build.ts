@@ -11,6 +11,8 @@ export interface ChildPrograms {
   readonly loadgen: string;
   readonly parker: string;
   readonly exitOnSignal: string;
+  /** Preload of a server traced with `--gc` (loop-batches.ts). */
+  readonly loopBatches: string;
 }
 
 /** Bundle TypeScript entry points into `outDir` as `<name>.cjs` for plain node (dependencies stay in node_modules). */
@@ -30,7 +32,7 @@ export async function bundleForNode(entryPoints: readonly string[], outDir: stri
 
 /** Bundle the child programs into OUT_DIR. */
 export async function buildChildPrograms(): Promise<ChildPrograms> {
-  const names = { baselineServer: 'baseline-server', loadgen: 'loadgen', parker: 'parker', exitOnSignal: 'exit-on-signal' };
+  const names = { baselineServer: 'baseline-server', loadgen: 'loadgen', parker: 'parker', exitOnSignal: 'exit-on-signal', loopBatches: 'loop-batches' };
   await bundleForNode(Object.values(names).map((name) => path.join(__dirname, `${name}.ts`)), OUT_DIR);
   const at = (name: string): string => path.join(OUT_DIR, `${name}.cjs`);
   return {
@@ -38,5 +40,6 @@ export async function buildChildPrograms(): Promise<ChildPrograms> {
     loadgen: at(names.loadgen),
     parker: at(names.parker),
     exitOnSignal: at(names.exitOnSignal),
+    loopBatches: at(names.loopBatches),
   };
 }

@@ -38,6 +38,9 @@ export interface LoadResult {
 /** Line a load generator prints when its measured phase starts (so the server's CPU can be sampled). */
 export const MEASURE_MARK = 'measure';
 
+/** Prefix of the line a server traced with `--gc` prints on SIGUSR2: its loop-batch totals (loop-batches.ts). */
+export const LOOP_BATCHES_MARK = 'loop-batches ';
+
 /** How many clients move in lockstep in one private event (1: every client on its own). */
 export function groupSize(kind: LoadKind): number {
   return kind === 'pairs' || kind === 'widen' ? 2 : kind === 'groups' ? 3 : kind === 'lobby' ? 4 : 1;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import type { ChildPrograms } from './build';
+import type { PhaseProbe } from './gc-trace';
 import { measureBacklogRounds, type BacklogRounds } from './backlog-rounds';
 import { measureMetricsCost } from './metrics-cost';
 import { cpuMs, listening, rssBytes, sleep, start, type Child, type Server } from './processes';
@@ -79,18 +80,24 @@ export function startNetsync(options: HttpOptions, extra: readonly string[] = []
   return listening(child, `netsync server (${options.cli})`);
 }
 
-/** Run one load generator against `targets`, sampling the servers' CPU over the measured phase. */
+/**
+ * Run one load generator against `targets`, sampling the servers' CPU over the measured phase; `probe` is told
+ * when that phase starts and ends (after the CPU samples, so it does not count in them).
+ */
 export async function runLoad(
   programs: ChildPrograms,
   config: LoadConfig,
   servers: readonly Server[],
+  probe?: PhaseProbe,
 ): Promise<{ result: LoadResult; serverCpuUsPerRequest: number }> {
   const gen = start(process.execPath, [programs.loadgen, JSON.stringify(config)]);
   const budget = config.warmupMs + config.durationMs + config.graceMs + 30000;
   await gen.nextLine((l) => l === MEASURE_MARK, budget, `load generator (${config.kind})`);
   const cpu0 = servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
+  await probe?.start();
   const line = await gen.nextLine((l) => l.startsWith('{'), budget, `load generator (${config.kind})`);
   const cpu1 = servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
+  await probe?.end();
   await gen.stop();
   const result = JSON.parse(line) as LoadResult;
   return { result, serverCpuUsPerRequest: result.completed > 0 ? ((cpu1 - cpu0) * 1000) / result.completed : NaN };
