@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   if (args.part === 'backlog') {
     log(`── backlog cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round, ${options.backlogRounds} interleaved rounds`);
     const loadConfig = metricsLoadConfig(options);
-    const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, args.only, args.gc);
+    const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, { only: args.only, traceGc: args.gc });
     for (const line of backlogSummary(rows)) log(line);
     return;
   }

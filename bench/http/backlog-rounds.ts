@@ -47,6 +47,14 @@ interface Variant {
 
 type Log = (line: string) => void;
 
+/** Which comparisons to run, and how closely to watch them. */
+export interface BacklogSelection {
+  /** Only the comparisons whose name contains one of these. */
+  readonly only?: readonly string[];
+  /** Trace each round's garbage collection and loop batches (gc-trace.ts); costs the servers a little CPU. */
+  readonly traceGc?: boolean;
+}
+
 function variants(waiters: number): Variant[] {
   return [
     { name: CONTROL, what: `bare Express 5 answering \`{ok:true}\` without an ETag (as netsync answers), served as the standalone server is (\`expressServerOptions\`), beside ${waiters} requests it holds open`, kind: 'baseline', netsync: false, actors: 'distinct', selectors: 'same' },
@@ -78,9 +86,7 @@ export async function measureBacklogRounds(
   loadConfig: (kind: LoadKind, targets: readonly Server[]) => LoadConfig,
   rounds: number,
   log: Log,
-  only?: readonly string[],
-  /** Trace each round's garbage collection and loop batches (gc-trace.ts); costs a little CPU in the servers. */
-  traceGc = false,
+  { only, traceGc = false }: BacklogSelection = {},
 ): Promise<BacklogRounds[]> {
   const out: BacklogRounds[] = [];
   const prefix = loadConfig('shared', []).eventPrefix;
