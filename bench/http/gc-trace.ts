@@ -102,5 +102,5 @@ export function formatGc(gc: GcSummary): string {
   return `${gc.batch.toFixed(1)} req per loop iteration (a request's batch ${gc.batchOfRequest.toFixed(0)}); ` +
     `${gc.scavenges} scavenges, ${gc.pauseMs.toFixed(2)} ms each, ${(gc.survivedBytes / 1024).toFixed(0)} KB survived, ` +
     `${(gc.promotedBytes / 1024).toFixed(0)} KB promoted; scavenging ${gc.scavengeUsPerRequest.toFixed(1)} µs/req; ` +
-    `${gc.markCompacts} mark-compact`;
+    `${gc.markCompacts} mark-compact${gc.markCompacts === 1 ? '' : 's'}`;
 }
