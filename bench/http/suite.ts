@@ -82,7 +82,7 @@ export function startNetsync(options: HttpOptions, extra: readonly string[] = []
 
 /**
  * Run one load generator against `targets`, sampling the servers' CPU over the measured phase; `probe` is told
- * when that phase starts and ends (after the CPU samples, so it does not count in them).
+ * just after the first sample that the phase started, and after the last that it ended.
  */
 export async function runLoad(
   programs: ChildPrograms,
