@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { netsyncMetrics } from '../lib/metrics';
 import { Netsync } from '../lib/netsync';
+import { median } from './http/common';
 
 const quick = process.argv.includes('--quick');
 const heapOnly = process.argv.includes('--heap-only');
@@ -78,10 +79,6 @@ async function arrivalCosts(
   return { empty: median(emptyTimes), crowded: median(crowdedTimes) };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 /**
  * Microseconds per arrival of range requests (`mates=1..3`, a long linger) that fill lobbies of four, on an

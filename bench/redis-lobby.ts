@@ -11,6 +11,7 @@ import { LuaScript } from '../lib/stores/redis/script';
 import type { PendingRequest } from '../lib/stores/types';
 import type { SendParams } from '../lib/types';
 import { PrivateRedis } from '../test/helpers/redis-server';
+import { median } from './http/common';
 
 function makeClient(url: string) {
   // Reconnect attempts at most 300 ms apart, as a service wanting recovery within a second would configure it.
@@ -59,10 +60,6 @@ function request(params: SendParams): PendingRequest {
   return { id: `bench-${(nextId++).toString(36)}`, params: normalized, selector, classKey, spec, stages, createdAt: Date.now() };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 /** SLOWLOG entries (threshold 0: every command) as [duration µs, first args]. */
 async function slowlog(admin: Client): Promise<{ us: number; args: string[] }[]> {

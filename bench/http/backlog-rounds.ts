@@ -2,7 +2,7 @@
 // open, the same load alternating between them; and the same for a bare Express app served the same way, the
 // floor of that cost.
 import type { ChildPrograms } from './build';
-import type { LoadConfig, LoadKind, LoadResult } from './common';
+import { median, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import { formatGc, gcNodeFlags, gcProbe, type GcSummary } from './gc-trace';
 import { listening, start, type Server } from './processes';
 import { heldBy, park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
@@ -69,13 +69,6 @@ function startMixedExpress(programs: ChildPrograms, nodeFlags: readonly string[]
   return listening(start(process.execPath, [...nodeFlags, programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
 }
 
-export function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /**
  * Every comparison in turn: two fresh servers, the backlog parked on one, then `rounds` rounds of the same
  * load on each, alternating which goes first, so a drift of the machine weighs on both alike.
@@ -130,7 +123,7 @@ export async function measureBacklogRounds(
       const check = `${ok ? 'ok' : 'FAILED'}: ${still}/${options.waiters} still held after the load; ${status.answered} answered, ${status.held} sockets open`;
       await parked.parker.stop();
       const ratios = plainRuns.map((p, i) => (loadedRuns[i] as RoundResult).result.rps / p.result.rps);
-      const row: BacklogRounds = { name: v.name, what: v.what, plain: plainRuns, loaded: loadedRuns, ratios, median: median(ratios), parkMs: parked.ms, check };
+      const row: BacklogRounds = { name: v.name, what: v.what, plain: plainRuns, loaded: loadedRuns, ratios, median: ratios.length > 0 ? median(ratios) : undefined, parkMs: parked.ms, check };
       out.push(row);
       log(`${v.name.padEnd(22)} median ${row.median?.toFixed(2)}× over ${rounds} rounds (${ratios.map((x) => x.toFixed(2)).join(', ')}); ${check}`);
     } finally {
@@ -142,7 +135,13 @@ export async function measureBacklogRounds(
 
 /** The median over the rounds of server CPU per request with / without the backlog (steadier than req/s). */
 export function cpuRatio(row: BacklogRounds): number | undefined {
+  if (row.plain.length === 0) return undefined;
   return median(row.plain.map((p, i) => (row.loaded[i] as RoundResult).serverCpuUsPerRequest / p.serverCpuUsPerRequest));
+}
+
+/** A ratio as the report prints it (`1.07×`), or a dash when it was not measured. */
+export function ratioText(ratio: number | undefined): string {
+  return ratio === undefined ? '–' : `${ratio.toFixed(2)}×`;
 }
 
 /** Console lines: netsync's backlog ratios next to the control's, so the floor is measured, not assumed. */
@@ -151,8 +150,7 @@ export function backlogSummary(rows: readonly BacklogRounds[]): string[] {
   return rows.map((r) => {
     if (r.median === undefined) return `${r.name}: ${r.skipped ?? 'not measured'}`;
     const beside = r.name === CONTROL || control === undefined ? '' : ` (control ${control.toFixed(2)}×)`;
-    const cpu = cpuRatio(r);
     return `${r.name}: with/without the backlog ${r.median.toFixed(2)}× req/s (median of ${r.ratios.length})${beside}; ` +
-      `server CPU per request ${cpu === undefined ? '–' : `${cpu.toFixed(2)}×`}`;
+      `server CPU per request ${ratioText(cpuRatio(r))}`;
   });
 }

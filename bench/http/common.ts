@@ -79,6 +79,14 @@ export function ghostPath(event: string, actor: string, selector = 'role=ghost')
     `&selector=${encodeURIComponent(selector)}&payload=parked&timeout=600s`;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** The q-quantile (0..1) of ascending samples, nearest-rank; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;

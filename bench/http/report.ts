@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { LoadResult } from './common';
+import { median, type LoadResult } from './common';
 import type { MicroResult } from './micro';
-import { CONTROL, cpuRatio, median, type BacklogRounds, type RoundResult } from './backlog-rounds';
+import { CONTROL, cpuRatio, ratioText, type BacklogRounds, type RoundResult } from './backlog-rounds';
 import { metricsRatio, PAIRS_METERED, PAIRS_PLAIN } from './metrics-cost';
 import { baselineOf, mb, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT, type HttpReport, type ScenarioRow } from './suite';
 
@@ -67,13 +67,12 @@ export function checkTargets(report: HttpReport): TargetCheck[] {
 function backlogTargets(rows: readonly BacklogRounds[]): TargetCheck[] {
   const control = rows.find((r) => r.name === CONTROL);
   const beside = control?.median === undefined ? '' : ` (Express control ${control.median.toFixed(2)}×)`;
-  const times = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(2)}×`);
-  const controlCpu = control === undefined ? '' : ` (control ${times(cpuRatio(control))})`;
+  const controlCpu = control === undefined ? '' : ` (control ${ratioText(cpuRatio(control))})`;
   return rows.filter((r) => r.name !== CONTROL).map((r) => ({
     target: `${r.name}: shared event beside the backlog ≥ 0.95× without it (median of ${r.ratios.length || 'the'} interleaved rounds)`,
     measured: r.median === undefined
       ? `not measured${r.skipped ? `: ${r.skipped}` : ''}`
-      : `${r.median.toFixed(2)}×${beside}; server CPU per request ${times(cpuRatio(r))}${controlCpu}`,
+      : `${r.median.toFixed(2)}×${beside}; server CPU per request ${ratioText(cpuRatio(r))}${controlCpu}`,
     met: r.median === undefined ? undefined : r.median >= 0.95,
   }));
 }
@@ -91,7 +90,7 @@ function backlogSection(rows: readonly BacklogRounds[]): string[] {
   ];
   const cpu = (runs: readonly RoundResult[]): string => {
     const values = runs.map((r) => r.serverCpuUsPerRequest).filter(Number.isFinite);
-    return values.length === 0 ? '–' : (median(values) as number).toFixed(0);
+    return values.length === 0 ? '–' : median(values).toFixed(0);
   };
   for (const r of rows) {
     if (r.median === undefined) {
