@@ -3,7 +3,7 @@
 import { errors } from '../errors';
 import { IdleMap } from '../idle-map';
 import type { Labels, Requirement, Selector } from '../selector/types';
-import { anchorOf, GROUP_SEARCH_BUDGET, selectorKeyOf, specKeyOf } from './matching';
+import { anchorOf, GROUP_SEARCH_BUDGET, isRange, selectorKeyOf, specKeyOf } from './matching';
 import type {
   Group, GroupMember, GroupSpec, LingerWindow, MatcherStore, MatchListener, PendingRequest, PendingSnapshot, StageChange,
   WindowListener,
@@ -58,8 +58,9 @@ interface Family {
 
 /** The classes of one (event, spec): only these can ever meet each other. */
 interface Bucket {
-  readonly key: string;
   readonly event: string;
+  /** specKeyOf(spec): the bucket is filed under it, then under its event. */
+  readonly specKey: string;
   readonly spec: GroupSpec;
   /** Its classes, attached and idle (see RequestClass.attached). */
   readonly classes: IdleMap<string, RequestClass>;
@@ -72,9 +73,11 @@ interface Bucket {
   /**
    * Range buckets: pending requests that were in a possible group of MIN+1 when they were filed. Every
    * possible group holds one (the member filed last found it), so looking for a group starts from these,
-   * never from the whole bucket: a backlog of requests that can meet nobody is never scanned.
+   * never from the whole bucket: a backlog of requests that can meet nobody is never scanned. Undefined for an
+   * exact count, which never looks for a group this way (and a Set per event is memory per waiter when every
+   * waiter has an event of its own).
    */
-  readonly possible: Set<Entry>;
+  readonly possible: Set<Entry> | undefined;
 }
 
 /** A linger window: when it ends, the largest group then possible forms. */
@@ -125,7 +128,11 @@ export class MemoryStore implements MatcherStore {
   #closed = false;
   readonly #clock: StoreClock;
   readonly #entries = new Map<string, Entry>();
-  readonly #buckets = new Map<string, Bucket>();
+  /**
+   * Buckets by spec key, then by event. Two levels rather than one joined key: an arrival finds its bucket with
+   * strings it already holds, instead of building a key string each time (and keeping one per event).
+   */
+  readonly #buckets = new Map<string, Map<string, Bucket>>();
   readonly #listeners: MatchListener[] = [];
   readonly #windowListeners: WindowListener[] = [];
   /** Buckets with an open window, so close() can clear their timers. */
@@ -240,7 +247,7 @@ export class MemoryStore implements MatcherStore {
     this.#link(entry);
     if (min === max) return;
     const seed = this.#cliqueFor(cls, min, 0, { steps: GROUP_SEARCH_BUDGET }, entry);
-    if (seed !== undefined) bucket.possible.add(entry);
+    if (seed !== undefined) bucket.possible?.add(entry);
     if (bucket.window === undefined) {
       // Before this entry no group of MIN+1 was possible (the window would be open), so a new one includes it.
       if (seed !== undefined) this.#open(bucket, [...seed, entry]);
@@ -284,13 +291,15 @@ export class MemoryStore implements MatcherStore {
    * those no longer in one are unmarked (only a later filing, which marks itself, can put them in one again).
    */
   #anyGroup(bucket: Bucket): Entry[] | undefined {
+    const possible = bucket.possible;
+    if (possible === undefined) return undefined;
     const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
-    for (const entry of bucket.possible) {
+    for (const entry of possible) {
       if (--budget.steps < 0) return undefined;
       const others = this.#cliqueFor(entry.cls, bucket.spec.min, 0, budget, entry);
       if (others !== undefined) return [...others, entry];
       if (budget.steps < 0) return undefined;
-      bucket.possible.delete(entry);
+      possible.delete(entry);
     }
     return undefined;
   }
@@ -346,7 +355,7 @@ export class MemoryStore implements MatcherStore {
   #largestGroup(bucket: Bucket, min: number, max: number): Entry[] | undefined {
     const budget: Budget = { steps: GROUP_SEARCH_BUDGET };
     const relevant = new Set<RequestClass>();
-    for (const entry of bucket.possible) {
+    for (const entry of bucket.possible ?? []) {
       relevant.add(entry.cls);
       for (const family of this.#familiesFor(entry.cls)) {
         if (family.classes.size === 0 || !family.selector.matches(entry.cls.labels)) continue;
@@ -370,14 +379,17 @@ export class MemoryStore implements MatcherStore {
   }
 
   #bucketFor(req: PendingRequest): Bucket {
-    const bucketKey = `${specKeyOf(req.spec)}:${req.params.event}`;
-    let bucket = this.#buckets.get(bucketKey);
+    const { spec, params: { event } } = req;
+    const specKey = specKeyOf(spec);
+    let byEvent = this.#buckets.get(specKey);
+    if (byEvent === undefined) this.#buckets.set(specKey, (byEvent = new Map()));
+    let bucket = byEvent.get(event);
     if (bucket === undefined) {
       bucket = {
-        key: bucketKey, event: req.params.event, spec: req.spec, classes: new IdleMap((cls) => !cls.attached),
-        families: new IdleMap((family) => family.classes.size === 0), index: undefined, window: undefined, possible: new Set(),
+        event, specKey, spec, classes: new IdleMap(isIdleClass), families: new IdleMap(isIdleFamily), index: undefined,
+        window: undefined, possible: isRange(spec) ? new Set() : undefined,
       };
-      this.#buckets.set(bucketKey, bucket);
+      byEvent.set(event, bucket);
     }
     return bucket;
   }
@@ -394,15 +406,18 @@ export class MemoryStore implements MatcherStore {
     } else if (!cls.attached) {
       bucket.classes.cameBack();
       cls.attached = true;
-      cls.family = this.#familyFor(bucket, cls.selector);
+      cls.family = this.#familyFor(bucket, cls.selector, cls.family);
       this.#join(cls);
     }
     return cls;
   }
 
-  /** The bucket's family of `selector`, made if there is none. */
-  #familyFor(bucket: Bucket, selector: Selector): Family {
-    const familyKey = selectorKeyOf(selector);
+  /**
+   * The bucket's family of `selector`, made if there is none. `last`: the family a class coming back last had
+   * (the same selector), whose key is reused: an actor's class comes back with each of its requests.
+   */
+  #familyFor(bucket: Bucket, selector: Selector, last?: Family): Family {
+    const familyKey = last?.key ?? selectorKeyOf(selector);
     let family = bucket.families.get(familyKey);
     if (family === undefined) {
       family = { key: familyKey, selector, anchor: anchorOf(selector), classes: new Set(), byLabel: undefined };
@@ -544,7 +559,7 @@ export class MemoryStore implements MatcherStore {
 
   #unlink(entry: Entry): void {
     const cls = entry.cls;
-    cls.bucket.possible.delete(entry);
+    cls.bucket.possible?.delete(entry);
     if (entry.prev === undefined) cls.head = entry.next;
     else entry.prev.next = entry.next;
     if (entry.next === undefined) cls.tail = entry.prev;
@@ -578,9 +593,11 @@ export class MemoryStore implements MatcherStore {
 
   /** Forget a bucket without pending requests (and so without a window). */
   #dropBucketIfEmpty(bucket: Bucket): void {
-    if (bucket.classes.live === 0 && bucket.window === undefined && this.#buckets.get(bucket.key) === bucket) {
-      this.#buckets.delete(bucket.key);
-    }
+    if (bucket.classes.live !== 0 || bucket.window !== undefined) return;
+    const byEvent = this.#buckets.get(bucket.specKey);
+    if (byEvent?.get(bucket.event) !== bucket) return;
+    byEvent.delete(bucket.event);
+    if (byEvent.size === 0) this.#buckets.delete(bucket.specKey);
   }
 
   /** Every listener hears of the group even if one throws; the first error is rethrown afterwards. */
@@ -595,6 +612,14 @@ export class MemoryStore implements MatcherStore {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+function isIdleClass(cls: RequestClass): boolean {
+  return !cls.attached;
+}
+
+function isIdleFamily(family: Family): boolean {
+  return family.classes.size === 0;
 }
 
 /** What a group's members receive about each other; `stage` only for a request that widens. */
