@@ -23,6 +23,9 @@ export default defineConfig([
     dts: true,
     sourcemap: true,
     clean: true,
+    // Rollup, not sucrase, finishes the split CommonJS output: sucrase rewrote `??` and `?.` into helper calls
+    // with closures, and one such closure in Exchange.start kept every waiter's parsed query alive.
+    treeshake: true,
     target: 'node20',
     outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
   },
