@@ -10,14 +10,16 @@ import { profileServer } from './http/profile';
 import { checkTargets, machine, renderMarkdown } from './http/report';
 import { measureMetricsCost, metricsRatio } from './http/metrics-cost';
 import { backlogSummary, measureBacklogRounds } from './http/backlog-rounds';
+import { measureMemory, memorySummary } from './http/memory';
 import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
+const USAGE = `usage: npm run bench -- [http|metrics|backlog|memory|selector|engine|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
   no part: everything (HTTP scenarios, micro-benchmarks, Redis Cluster), results written to BENCHMARKS.md
   http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
   cluster: private pairs over three instances on a private three-master Redis Cluster against one Redis
            (rewrites only the Redis Cluster section of BENCHMARKS.md)
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
+  memory: only the RSS of netsync and the hold-open Express floors with the parked waiters (the HTTP part runs it too)
   backlog: only the backlog's cost in interleaved rounds, beside the Express control (the HTTP part runs it too);
            --only NAME: just the comparisons whose name contains NAME (control, identical, distinct, own friend)
            --gc: run the servers with --trace-gc-nvp and report each round's scavenges and requests per loop iteration
@@ -27,8 +29,8 @@ const USAGE = `usage: npm run bench -- [http|metrics|backlog|selector|engine|red
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)
   --rounds: interleaved rounds of each backlog comparison (7, quick 1)`;
 
-type Part = 'http' | 'metrics' | 'backlog' | MicroName | 'cluster' | 'profile';
-const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
+type Part = 'http' | 'metrics' | 'backlog' | 'memory' | MicroName | 'cluster' | 'profile';
+const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', 'memory', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
 
 interface Args {
   readonly part?: Part;
@@ -121,6 +123,13 @@ async function main(): Promise<void> {
     const loadConfig = metricsLoadConfig(options);
     const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, { only: args.only, traceGc: args.gc });
     for (const line of backlogSummary(rows)) log(line);
+    return;
+  }
+  if (args.part === 'memory') {
+    log(`── memory: ${options.waiters} parked waiters per process`);
+    const { rows, notes } = await measureMemory(programs, options, `bench${process.pid}t${Date.now().toString(36)}-`, log);
+    for (const line of memorySummary(rows)) log(line);
+    for (const n of notes) log(`note: ${n}`);
     return;
   }
   let http: HttpReport | undefined;

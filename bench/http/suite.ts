@@ -6,10 +6,12 @@ import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from '.
 import type { ChildPrograms } from './build';
 import type { PhaseProbe } from './gc-trace';
 import { measureBacklogRounds, type BacklogRounds } from './backlog-rounds';
+import { measureMemory, type MemoryRow } from './memory';
 import { measureMetricsCost } from './metrics-cost';
-import { cpuMs, listening, rssBytes, sleep, start, type Child, type Server } from './processes';
+import { cpuMs, listening, sleep, start, type Child, type Server } from './processes';
 
 export type { Server } from './processes';
+export type { MemoryRow } from './memory';
 
 /** How hard and how long the HTTP scenarios push. */
 export interface HttpOptions {
@@ -41,17 +43,6 @@ export interface ScenarioRow {
   readonly check?: string;
 }
 
-/** RSS of one server process, idle and with the waiters held. */
-export interface MemoryRow {
-  readonly name: string;
-  /** How the waiters were spread over events. */
-  readonly shape: string;
-  readonly idleRss: number;
-  readonly loadedRss: number;
-  readonly waiters: number;
-  readonly perWaiter: number;
-}
-
 /** Everything the HTTP part measured. */
 export interface HttpReport {
   readonly rows: ScenarioRow[];
@@ -66,13 +57,8 @@ type Log = (line: string) => void;
 
 const HOST = '127.0.0.1';
 
-/** The memory rows of netsync: waiters spread one per event, or all in one event. */
-export const MEMORY_OWN_EVENTS = 'netsync (own events)';
-export const MEMORY_SHARED_EVENT = 'netsync (one event)';
-
-function startBaseline(programs: ChildPrograms, hold: boolean): Promise<Server> {
-  const args = [programs.baselineServer, ...(hold ? ['hold'] : [])];
-  return listening(start(process.execPath, args), hold ? 'hold-open Express app' : 'baseline Express app');
+function startBaseline(programs: ChildPrograms): Promise<Server> {
+  return listening(start(process.execPath, [programs.baselineServer]), 'baseline Express app');
 }
 
 export function startNetsync(options: HttpOptions, extra: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<Server> {
@@ -125,7 +111,7 @@ export async function heldBy(server: Server): Promise<number> {
 }
 
 /** Poll `probe` until it returns `want`; resolves with the last value seen. */
-async function until(probe: () => Promise<number>, want: number, timeoutMs: number): Promise<number> {
+export async function until(probe: () => Promise<number>, want: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let seen = await probe();
   while (seen !== want && Date.now() < deadline) {
@@ -212,7 +198,6 @@ export async function cliHasOption(cli: string, option: string): Promise<boolean
 /** Run every HTTP scenario in order, printing each row as it completes. */
 export async function runHttp(programs: ChildPrograms, options: HttpOptions, log: Log): Promise<HttpReport> {
   const rows: ScenarioRow[] = [];
-  const memory: MemoryRow[] = [];
   const notes: string[] = [];
   const prefix = `bench${process.pid}t${Date.now().toString(36)}-`;
   const loadConfig = (kind: LoadKind, targets: readonly Server[]): LoadConfig => ({
@@ -237,7 +222,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   };
 
   // The baseline runs first and again after the netsync scenarios: on a shared machine the pair shows the drift.
-  const baseline = await startBaseline(programs, false);
+  const baseline = await startBaseline(programs);
   await measure('baseline', 'bare Express 5, `res.json({ok:true})`', 'baseline', [baseline]);
 
   const cliPresent = existsSync(options.cli);
@@ -305,43 +290,13 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
     await Promise.all([a.child.stop(), b.child.stop()]);
   }
 
-  // Memory: a fresh process each, idle RSS, then RSS while the waiters are held open.
-  const memoryOf = async (name: string, srv: Server, event: string, eventPerWaiter: boolean, held: () => Promise<number>): Promise<void> => {
-    await sleep(500);
-    await held();
-    const idleRss = rssBytes(srv.child.pid);
-    const plan = { count: options.waiters, event, actors: 'distinct', eventPerWaiter, deadlineMs: 120000, confirm: false } as const;
-    const parked = await park(programs, srv, plan, held);
-    // RSS is read before asking /stats for the count, so the big /stats answer does not weigh on it.
-    await sleep(options.quick ? 1000 : 2000);
-    let loadedRss = rssBytes(srv.child.pid);
-    const seen = await held();
-    if (seen !== options.waiters) {
-      const late = await until(held, options.waiters, 60000);
-      if (late !== options.waiters) throw new Error(`memory: only ${late} of ${options.waiters} waiters reached ${name}`);
-      loadedRss = rssBytes(srv.child.pid);
-      notes.push(`memory (${name}): the waiters arrived late, so its RSS was read after /stats calls.`);
-    }
-    await parked.parker.stop();
-    await srv.child.stop();
-    const shape = name === 'hold-open Express' ? 'no events: each request held open' : eventPerWaiter ? 'one event per waiter' : 'one shared event';
-    const row = { name, shape, idleRss, loadedRss, waiters: options.waiters, perWaiter: (loadedRss - idleRss) / options.waiters };
-    memory.push(row);
-    log(`memory ${name.padEnd(15)} idle ${mb(idleRss)} MB, with ${row.waiters} waiters ${mb(loadedRss)} MB, ${(row.perWaiter / 1024).toFixed(2)} KB/waiter`);
-  };
+  // Memory: fresh processes, idle RSS, then RSS while the waiters are held open.
+  let memory: MemoryRow[] = [];
   let memorySkipped: string | undefined;
   if (server) {
-    // Side by side: RSS does not depend on timing. Two netsync shapes, both with distinct actors and
-    // `selector=role=ghost`: one event per waiter (a bucket of its own each, the store's costliest spread),
-    // and one shared event (the common shape: many callers of one event waiting for someone who is not there).
-    const [floor, own, shared] = await Promise.all([startBaseline(programs, true), startNetsync(options), startNetsync(options)]);
-    await Promise.all([
-      memoryOf('hold-open Express', floor, `${prefix}hold`, true, () => heldBy(floor)),
-      memoryOf(MEMORY_OWN_EVENTS, own, `${prefix}mem`, true, () => waitingIn(own, `${prefix}mem`, 'ghost')),
-      memoryOf(MEMORY_SHARED_EVENT, shared, `${prefix}one`, false, () => waitingIn(shared, `${prefix}one`, 'ghost')),
-    ]);
-    const order = ['hold-open Express', MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT];
-    memory.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    const measured = await measureMemory(programs, options, prefix, log);
+    memory = measured.rows;
+    notes.push(...measured.notes);
   } else {
     memorySkipped = `netsync server unavailable: ${cliError}`;
     log(`memory skipped: ${memorySkipped}`);
