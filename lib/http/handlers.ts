@@ -63,6 +63,10 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
     const exchange = new Exchange(res, request.output, serializer);
     // normalizeParams (inside the hub) checks the decoded fields; SendParams documents that they may still be raw.
     exchange.start(hub, request.fields as unknown as SendParams, request.timeoutMs);
+    // The request is answered through `res` alone from here and never goes back to Express's router, but
+    // `req.next` keeps that router's per-request closures alive while it waits, and those of a mounted
+    // router too (about 650 bytes a waiter; BENCHMARKS.md, backlog cost).
+    req.next = undefined;
   };
   return function netsyncEvent(req: Request, res: Response): void {
     if (req.method !== 'GET' && req.method !== 'POST') {
