@@ -65,7 +65,7 @@ export function eventHandler(hub: Netsync, settings: EventRouteSettings): Reques
     exchange.start(hub, request.fields as unknown as SendParams, request.timeoutMs);
     // The request is answered through `res` alone from here and never goes back to Express's router, but
     // `req.next` keeps that router's per-request closures alive while it waits, and those of a mounted
-    // router too (about 650 bytes a waiter; BENCHMARKS.md, backlog cost).
+    // router too (about 1.5 KB a waiter with the router mounted in an app; BENCHMARKS.md, backlog cost).
     req.next = undefined;
   };
   return function netsyncEvent(req: Request, res: Response): void {
