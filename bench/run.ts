@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderClusterSection, runClusterBench, writeClusterSection } from './cluster';
 import { buildChildPrograms } from './http/build';
-import type { LoadConfig, LoadKind } from './http/common';
+import { eventPrefix, type LoadConfig, type LoadKind } from './http/common';
 import { MICRO_BENCHMARKS, runMicro, type MicroName, type MicroResult } from './http/micro';
 import { killAll, killChildrenOnExit } from './http/processes';
 import { profileServer } from './http/profile';
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   }
   if (args.part === 'memory') {
     log(`── memory: ${options.waiters} parked waiters per process`);
-    const { rows, notes } = await measureMemory(programs, options, `bench${process.pid}t${Date.now().toString(36)}-`, log);
+    const { rows, notes } = await measureMemory(programs, options, eventPrefix(), log);
     for (const line of memorySummary(rows)) log(line);
     for (const n of notes) log(`note: ${n}`);
     return;
@@ -167,9 +167,9 @@ ${cluster}
 
 /** The load of the metrics part, as the HTTP part configures its scenarios. */
 function metricsLoadConfig(options: HttpOptions): (kind: LoadKind, targets: readonly string[]) => LoadConfig {
-  const eventPrefix = `bench${process.pid}t${Date.now().toString(36)}-`;
+  const prefix = eventPrefix();
   return (kind, targets) => ({
-    kind, targets, clients: options.clients, eventPrefix, warmupMs: options.warmupMs, durationMs: options.durationMs,
+    kind, targets, clients: options.clients, eventPrefix: prefix, warmupMs: options.warmupMs, durationMs: options.durationMs,
     maxRequests: options.maxRequests, graceMs: 300,
   });
 }

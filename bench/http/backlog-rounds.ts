@@ -4,8 +4,8 @@
 import type { ChildPrograms } from './build';
 import { median, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import { formatGc, gcNodeFlags, gcProbe, type GcSummary } from './gc-trace';
-import { listening, start, type Server } from './processes';
-import { heldBy, park, runLoad, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
+import type { Server } from './processes';
+import { heldBy, park, runLoad, startExpress, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
 
 /** One backlog comparison: the rounds of the server without the backlog and of the one with it. */
 export interface BacklogRounds {
@@ -66,7 +66,7 @@ function variants(waiters: number): Variant[] {
 
 function startMixedExpress(programs: ChildPrograms, nodeFlags: readonly string[]): Promise<Server> {
   // Served as the standalone server is, so the control differs from netsync by netsync alone.
-  return listening(start(process.execPath, [...nodeFlags, programs.baselineServer, 'mixed', 'prototyped']), 'Express control');
+  return startExpress(programs, ['mixed', 'prototyped'], 'Express control', nodeFlags);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Memory: RSS of fresh server processes, idle and while each holds 10,000 never-matching requests open.
 import type { ChildPrograms } from './build';
-import { listening, rssBytes, sleep, start, type Server } from './processes';
-import { heldBy, mb, park, startNetsync, until, waitingIn, type HttpOptions } from './suite';
+import { rssBytes, sleep, type Server } from './processes';
+import { heldBy, mb, park, startExpress, startNetsync, until, waitingIn, type HttpOptions } from './suite';
 
 /** RSS of one server process, idle and with the waiters held. */
 export interface MemoryRow {
@@ -25,16 +25,12 @@ export const MEMORY_FLOOR = 'hold-open Express';
 /** The same app served by `app.listen`, as most apps are: for reference (its requests are costlier to hold). */
 export const MEMORY_FLOOR_LISTEN = 'hold-open Express (app.listen)';
 
+const HELD_OPEN = 'no events: each request held open';
 const ORDER = [MEMORY_FLOOR, MEMORY_FLOOR_LISTEN, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT];
 
 export interface MemoryReport {
   readonly rows: MemoryRow[];
   readonly notes: string[];
-}
-
-function startHoldOpen(programs: ChildPrograms, prototyped: boolean): Promise<Server> {
-  const args = [programs.baselineServer, 'hold', ...(prototyped ? ['prototyped'] : [])];
-  return listening(start(process.execPath, args), prototyped ? 'hold-open Express app (prototyped)' : 'hold-open Express app');
 }
 
 /**
@@ -46,7 +42,7 @@ function startHoldOpen(programs: ChildPrograms, prototyped: boolean): Promise<Se
 export async function measureMemory(programs: ChildPrograms, options: HttpOptions, prefix: string, log: (line: string) => void): Promise<MemoryReport> {
   const rows: MemoryRow[] = [];
   const notes: string[] = [];
-  const memoryOf = async (name: string, srv: Server, event: string, eventPerWaiter: boolean, held: () => Promise<number>): Promise<void> => {
+  const memoryOf = async (name: string, shape: string, srv: Server, event: string, eventPerWaiter: boolean, held: () => Promise<number>): Promise<void> => {
     await sleep(500);
     await held();
     const idleRss = rssBytes(srv.child.pid);
@@ -64,32 +60,34 @@ export async function measureMemory(programs: ChildPrograms, options: HttpOption
     }
     await parked.parker.stop();
     await srv.child.stop();
-    const shape = name.startsWith(MEMORY_FLOOR) ? 'no events: each request held open' : eventPerWaiter ? 'one event per waiter' : 'one shared event';
     const row = { name, shape, idleRss, loadedRss, waiters: options.waiters, perWaiter: (loadedRss - idleRss) / options.waiters };
     rows.push(row);
     log(`memory ${name.padEnd(30)} idle ${mb(idleRss)} MB, with ${row.waiters} waiters ${mb(loadedRss)} MB, ${(row.perWaiter / 1024).toFixed(2)} KB/waiter`);
   };
   const [floor, listen, own, shared] = await Promise.all([
-    startHoldOpen(programs, true),
-    startHoldOpen(programs, false),
+    startExpress(programs, ['hold', 'prototyped'], 'hold-open Express app (served as netsync is)'),
+    startExpress(programs, ['hold'], 'hold-open Express app (app.listen)'),
     startNetsync(options),
     startNetsync(options),
   ]);
   await Promise.all([
-    memoryOf(MEMORY_FLOOR, floor, `${prefix}hold`, true, () => heldBy(floor)),
-    memoryOf(MEMORY_FLOOR_LISTEN, listen, `${prefix}listen`, true, () => heldBy(listen)),
-    memoryOf(MEMORY_OWN_EVENTS, own, `${prefix}mem`, true, () => waitingIn(own, `${prefix}mem`, 'ghost')),
-    memoryOf(MEMORY_SHARED_EVENT, shared, `${prefix}one`, false, () => waitingIn(shared, `${prefix}one`, 'ghost')),
+    memoryOf(MEMORY_FLOOR, HELD_OPEN, floor, `${prefix}hold`, true, () => heldBy(floor)),
+    memoryOf(MEMORY_FLOOR_LISTEN, HELD_OPEN, listen, `${prefix}listen`, true, () => heldBy(listen)),
+    memoryOf(MEMORY_OWN_EVENTS, 'one event per waiter', own, `${prefix}mem`, true, () => waitingIn(own, `${prefix}mem`, 'ghost')),
+    memoryOf(MEMORY_SHARED_EVENT, 'one shared event', shared, `${prefix}one`, false, () => waitingIn(shared, `${prefix}one`, 'ghost')),
   ]);
   rows.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
   return { rows, notes };
 }
 
-/** Console lines: each netsync row against the floor, as the report's targets read it. */
+/** A row against the floor, as the report's targets read it: `1.07× RSS, 1.10× per waiter`. */
+export function againstFloor(row: MemoryRow, floor: MemoryRow): string {
+  return `${(row.loadedRss / floor.loadedRss).toFixed(2)}× RSS, ${(row.perWaiter / floor.perWaiter).toFixed(2)}× per waiter`;
+}
+
+/** Console lines: each row but the floor, against it. */
 export function memorySummary(rows: readonly MemoryRow[]): string[] {
   const floor = rows.find((r) => r.name === MEMORY_FLOOR);
   if (!floor) return ['memory: no floor measured'];
-  return rows
-    .filter((r) => r !== floor)
-    .map((r) => `${r.name}: ${mb(r.loadedRss)} MB with ${r.waiters} waiters, ${(r.loadedRss / floor.loadedRss).toFixed(2)}× the floor's RSS, ${(r.perWaiter / floor.perWaiter).toFixed(2)}× per waiter`);
+  return rows.filter((r) => r !== floor).map((r) => `${r.name}: ${mb(r.loadedRss)} MB with ${r.waiters} waiters (against the floor: ${againstFloor(r, floor)})`);
 }

@@ -6,7 +6,7 @@ import { median, type LoadResult } from './common';
 import type { MicroResult } from './micro';
 import { CONTROL, cpuRatio, ratioText, type BacklogRounds, type RoundResult } from './backlog-rounds';
 import { metricsRatio, PAIRS_METERED, PAIRS_PLAIN } from './metrics-cost';
-import { MEMORY_FLOOR, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT } from './memory';
+import { againstFloor, MEMORY_FLOOR, MEMORY_OWN_EVENTS, MEMORY_SHARED_EVENT } from './memory';
 import { baselineOf, mb, type HttpReport, type ScenarioRow } from './suite';
 
 /** One stated target, its measured value and whether it is met (never asserted). */
@@ -184,7 +184,7 @@ export function renderMarkdown(input: {
       push('| process | waiters spread | idle RSS MB | RSS with waiters MB | waiters | KB per waiter above idle |');
       push('| --- | --- | ---: | ---: | ---: | ---: |');
       for (const m of http.memory) {
-        const vsFloor = floor && m !== floor ? ` (${(m.loadedRss / floor.loadedRss).toFixed(2)}× RSS, ${(m.perWaiter / floor.perWaiter).toFixed(2)}× per waiter)` : '';
+        const vsFloor = floor && m !== floor ? ` (${againstFloor(m, floor)})` : '';
         push(`| ${m.name} | ${m.shape} | ${mb(m.idleRss)} | ${mb(m.loadedRss)}${vsFloor} | ${m.waiters} | ${(m.perWaiter / 1024).toFixed(2)} |`);
       }
       push('');

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
+import { eventPrefix, MEASURE_MARK, type LoadConfig, type LoadKind, type LoadResult } from './common';
 import type { ChildPrograms } from './build';
 import type { PhaseProbe } from './gc-trace';
 import { measureBacklogRounds, type BacklogRounds } from './backlog-rounds';
@@ -11,7 +11,6 @@ import { measureMetricsCost } from './metrics-cost';
 import { cpuMs, listening, sleep, start, type Child, type Server } from './processes';
 
 export type { Server } from './processes';
-export type { MemoryRow } from './memory';
 
 /** How hard and how long the HTTP scenarios push. */
 export interface HttpOptions {
@@ -57,8 +56,12 @@ type Log = (line: string) => void;
 
 const HOST = '127.0.0.1';
 
-function startBaseline(programs: ChildPrograms): Promise<Server> {
-  return listening(start(process.execPath, [programs.baselineServer]), 'baseline Express app');
+/**
+ * The reference Express app (bench/http/baseline-server.ts) in one of its modes: `hold`, `mixed`, and
+ * `prototyped` (served as the standalone server is); none, the bare baseline.
+ */
+export function startExpress(programs: ChildPrograms, modes: readonly string[], label: string, nodeFlags: readonly string[] = []): Promise<Server> {
+  return listening(start(process.execPath, [...nodeFlags, programs.baselineServer, ...modes]), label);
 }
 
 export function startNetsync(options: HttpOptions, extra: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<Server> {
@@ -199,7 +202,7 @@ export async function cliHasOption(cli: string, option: string): Promise<boolean
 export async function runHttp(programs: ChildPrograms, options: HttpOptions, log: Log): Promise<HttpReport> {
   const rows: ScenarioRow[] = [];
   const notes: string[] = [];
-  const prefix = `bench${process.pid}t${Date.now().toString(36)}-`;
+  const prefix = eventPrefix();
   const loadConfig = (kind: LoadKind, targets: readonly Server[]): LoadConfig => ({
     kind,
     targets: targets.map((s) => s.url),
@@ -222,7 +225,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   };
 
   // The baseline runs first and again after the netsync scenarios: on a shared machine the pair shows the drift.
-  const baseline = await startBaseline(programs);
+  const baseline = await startExpress(programs, [], 'baseline Express app');
   await measure('baseline', 'bare Express 5, `res.json({ok:true})`', 'baseline', [baseline]);
 
   const cliPresent = existsSync(options.cli);
