@@ -228,7 +228,11 @@ export class RedisStore implements MatcherStore {
   #tickAgain = false;
   #repairing = false;
   #closed = false;
-  #subscriberWasReady = false;
+  /**
+   * How often the subscriber has been ready. A group published while it was away reaches nobody here, so each
+   * comeback re-offers the pending waiters, and an offer in flight across one is not taken as pending (#send).
+   */
+  #subscriberReadies = 0;
   #sweepCursor = '0';
 
   constructor(options: RedisStoreOptions) {
@@ -434,6 +438,7 @@ export class RedisStore implements MatcherStore {
   async #send(waiter: LocalWaiter, instance: Instance, first: boolean): Promise<NetsyncError | undefined> {
     const { req } = waiter;
     waiter.state = 'sent';
+    const readies = this.#subscriberReadies;
     let reply: OfferReply;
     try {
       reply = (await this.#run(OFFER, [recordsKey(this.#prefix, req.params.event)], [
@@ -455,7 +460,12 @@ export class RedisStore implements MatcherStore {
       this.#prune(req.params.event, reply[2]);
       this.#deliver(reply[1]);
     } else if (kind === 'pending') {
-      if (this.#local.get(req.id) === waiter && waiter.state === 'sent') waiter.state = 'pending';
+      if (this.#local.get(req.id) === waiter && waiter.state === 'sent') {
+        // The subscriber came back while this offer was out: the re-offer on its `ready` passed this waiter by,
+        // and a group it joined before then was published to nobody. Uncertain, so the next renewal asks again.
+        if (readies === this.#subscriberReadies) waiter.state = 'pending';
+        else this.#markUncertain(waiter);
+      }
       this.#pendingReply(waiter, reply);
       // Announced after the record exists, so a sweep that saw the event empty cannot drop it unseen.
       if (reply[1] === 'first') await this.#touch(req.params.event);
@@ -930,11 +940,10 @@ export class RedisStore implements MatcherStore {
   };
 
   readonly #onSubscriberReady = (): void => {
-    if (this.#subscriberWasReady) {
+    if (this.#subscriberReadies++ > 0) {
       const instance = this.#instance;
       if (instance !== undefined) void this.#resend(instance, [...this.#local.values()].filter((w) => w.state === 'pending'));
     }
-    this.#subscriberWasReady = true;
   };
 }
 

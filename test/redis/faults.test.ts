@@ -81,7 +81,7 @@ describeRedis('RedisStore under faults', () => {
     await until(async () => {
       const pending = await pendingCount();
       const done = settled.filter(Boolean).length;
-      seen = `${done} settled, ${pending} pending in Redis`;
+      seen = `${done} settled, ${pending} pending in Redis, ${hubs.map((hub) => hub.pendingCount).join(' + ')} waiting in the hubs`;
       return done + pending === 2 * PAIRS;
     }, 'every request to settle or wait').catch((err: unknown) => {
       throw new Error(`${String(err)} (${seen})`);
