@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { parseArgs, USAGE, type ListenAddress, type RedisSettings, type StatsMode } from './cli/args';
 import { clusterOptions } from './cli/cluster';
+import { tuneHeap } from './cli/heap';
 import { metricsEndpoint } from './cli/metrics';
 import { describeListening, describeStore } from './cli/startup';
 // The library through its public entry only: the build loads the package's own dist/index.js here instead of
@@ -32,6 +33,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Before the first request: what V8 learns from a crowd of waiters arriving at a fresh process lasts.
+  tuneHeap();
   const opened = command.redisCluster !== undefined
     ? await openRedisCluster(command.redisCluster, command.redis)
     : command.redisUrl === undefined ? { store: new MemoryStore(), release: async () => undefined } : await openRedis(command.redisUrl, command.redis);

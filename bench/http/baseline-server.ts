@@ -1,9 +1,11 @@
 // The reference servers: a bare Express 5 app that answers `{ok:true}`; with `hold`, one that never answers;
 // with `mixed`, one that answers at once but holds the parker's requests (`payload=parked`) open. With
-// `prototyped`, served as the standalone server is (expressServerOptions) instead of by `app.listen`.
+// `prototyped`, served as the standalone server is (expressServerOptions, and the V8 settings it makes for
+// itself) instead of by `app.listen`.
 import { createServer } from 'node:http';
 import express from 'express';
 import type { Request, Response } from 'express';
+import { tuneHeap } from '../../lib/cli/heap';
 import { expressServerOptions } from '../../lib/server';
 
 const mode = process.argv.includes('hold') ? 'hold' : process.argv.includes('mixed') ? 'mixed' : 'answer';
@@ -37,7 +39,9 @@ if (mode === 'hold') {
   });
 }
 
-const server = (process.argv.includes('prototyped') ? createServer(expressServerOptions(app), app) : createServer(app)).listen(0, '127.0.0.1', () => {
+const prototyped = process.argv.includes('prototyped');
+if (prototyped) tuneHeap();
+const server = (prototyped ? createServer(expressServerOptions(app), app) : createServer(app)).listen(0, '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
