@@ -13,9 +13,9 @@ import { backlogSummary, measureBacklogRounds } from './http/backlog-rounds';
 import { measureMemory, memorySummary } from './http/memory';
 import { cliHasOption, formatRowLine, runHttp, type HttpOptions, type HttpReport } from './http/suite';
 
-const USAGE = `usage: npm run bench -- [http|metrics|backlog|memory|selector|engine|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
+const USAGE = `usage: npm run bench -- [http|metrics|backlog|memory|selector|engine|pretenuring|redis|cluster|profile] [--quick] [--clients N] [--seconds S] [--rounds R] [--cli PATH]
   no part: everything (HTTP scenarios, micro-benchmarks, Redis Cluster), results written to BENCHMARKS.md
-  http | selector | engine | redis: one part only (BENCHMARKS.md is left alone)
+  http | selector | engine | pretenuring | redis: one part only (BENCHMARKS.md is left alone)
   cluster: private pairs over three instances on a private three-master Redis Cluster against one Redis
            (rewrites only the Redis Cluster section of BENCHMARKS.md)
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
