@@ -12,9 +12,9 @@ import { setFlagsFromString } from 'node:v8';
  * (BENCHMARKS.md, the backlog's cost). Request handling makes few objects that live long, so the
  * server gives up this guess.
  */
-export const SERVER_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring'];
+const SERVER_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring'];
 
-/** Applies SERVER_V8_FLAGS to this process; call before it serves (V8 reads them at each collection). */
+/** Applies SERVER_V8_FLAGS to this process; call it before the process serves its first request. */
 export function tuneHeap(): void {
   for (const flag of SERVER_V8_FLAGS) setFlagsFromString(flag);
 }
