@@ -15,7 +15,7 @@ async function probe(mode: 'plain' | 'tuned'): Promise<{ young: number; old: num
 }
 
 describe('the standalone server’s V8 settings', () => {
-  // Each pairing request's PendingRequest, params and spec: 200 pairs a batch, 40 batches.
+  // Each pairing request's PendingRequest, params and spec: 100 pairs (200 requests) a batch, 40 batches.
   const made = 2 * 100 * 40 * 3;
 
   test('after a crowd of waiters, V8 makes short-lived request objects old unless the server has tuned it', async () => {
