@@ -64,11 +64,6 @@ function variants(waiters: number): Variant[] {
   ];
 }
 
-function startMixedExpress(programs: ChildPrograms, nodeFlags: readonly string[]): Promise<Server> {
-  // Served as the standalone server is, so the control differs from netsync by netsync alone.
-  return startExpress(programs, ['mixed', 'prototyped'], 'Express control', nodeFlags);
-}
-
 /**
  * Every comparison in turn: two fresh servers, the backlog parked on one, then `rounds` rounds of the same
  * load on each, alternating which goes first, so a drift of the machine weighs on both alike.
@@ -86,7 +81,10 @@ export async function measureBacklogRounds(
   const nodeFlags = traceGc ? gcNodeFlags(programs) : [];
   for (const v of variants(options.waiters)) {
     if (only !== undefined && only.length > 0 && !only.some((o) => v.name.includes(o))) continue;
-    const startOne = (): Promise<Server> => (v.netsync ? startNetsync(options, [], nodeFlags) : startMixedExpress(programs, nodeFlags));
+    // The control is served as the standalone server is, so it differs from netsync by netsync alone.
+    const startOne = (): Promise<Server> => (v.netsync
+      ? startNetsync(options, [], nodeFlags)
+      : startExpress(programs, ['mixed', 'prototyped'], 'Express control', nodeFlags));
     const [plain, loaded] = await Promise.all([startOne(), startOne()]);
     try {
       // The load's own event is the one the backlog waits in: arrivals meet the backlog, never match it.

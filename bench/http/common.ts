@@ -35,12 +35,12 @@ export interface LoadResult {
   readonly errorSamples: readonly string[];
 }
 
-/** Line a load generator prints when its measured phase starts (so the server's CPU can be sampled). */
 /** Event names of one benchmark process start with this, so its requests never meet another run's. */
 export function eventPrefix(): string {
   return `bench${process.pid}t${Date.now().toString(36)}-`;
 }
 
+/** Line a load generator prints when its measured phase starts (so the server's CPU can be sampled). */
 export const MEASURE_MARK = 'measure';
 
 /** Prefix of the line a server traced with `--gc` prints on SIGUSR2: its loop-batch totals (loop-batches.ts). */

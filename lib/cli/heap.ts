@@ -3,7 +3,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 watches, per object literal in the code, how many of the objects it made survive their first
+ * Turns off V8's allocation-site pretenuring for this process; call it before the process serves its first
+ * request. V8 watches, per object literal in the code, how many of the objects it made survive their first
  * collections, and once nearly all do, makes that literal's objects in the old generation from then on.
  * A server that starts into a crowd of waiters (a restart that thousands of clients reconnect to) teaches
  * it exactly that about every literal a request passes, and the decision is never taken back: afterwards
@@ -12,9 +13,6 @@ import { setFlagsFromString } from 'node:v8';
  * (BENCHMARKS.md, the backlog's cost). Request handling makes few objects that live long, so the
  * server gives up this guess.
  */
-const SERVER_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring'];
-
-/** Applies SERVER_V8_FLAGS to this process; call it before the process serves its first request. */
 export function tuneHeap(): void {
-  for (const flag of SERVER_V8_FLAGS) setFlagsFromString(flag);
+  setFlagsFromString('--no-allocation-site-pretenuring');
 }
