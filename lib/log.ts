@@ -75,59 +75,97 @@ function describe(event: string, actor: string, params?: Pick<RequestParams, 'ma
 }
 
 /**
+ * Lanes drawn at most. Past them, further pending requests share one last lane, drawn `┆`, so a line costs the
+ * same beside 10,000 pending requests as beside ten, instead of drawing (and writing) every one of them.
+ */
+export const GRAPH_LANES = 64;
+
+/**
+ * The graph's columns: which pending request holds each drawn lane, and which share the overflow lane (the
+ * column after the last drawn one). Every operation costs at most the number of drawn lanes.
+ */
+class Lanes {
+  readonly #holders: (string | undefined)[] = [];
+  readonly #columns = new Map<string, number>();
+  readonly #overflow = new Set<string>();
+
+  constructor(readonly width: number) {}
+
+  /** Give `id` the leftmost free lane, or the overflow lane when every drawn lane is taken; returns its column. */
+  open(id: string): number {
+    let column = this.#holders.indexOf(undefined);
+    if (column === -1) column = this.#holders.length;
+    if (column >= this.width) {
+      this.#overflow.add(id);
+      return this.width;
+    }
+    this.#holders[column] = id;
+    this.#columns.set(id, column);
+    return column;
+  }
+
+  /** The column of `id`'s lane; undefined when it has none (never pending here, or already closed). */
+  columnOf(id: string): number | undefined {
+    return this.#columns.get(id) ?? (this.#overflow.has(id) ? this.width : undefined);
+  }
+
+  close(id: string): void {
+    const column = this.#columns.get(id);
+    if (column === undefined) {
+      this.#overflow.delete(id);
+      return;
+    }
+    this.#columns.delete(id);
+    this.#holders[column] = undefined;
+    while (this.#holders.length > 0 && this.#holders[this.#holders.length - 1] === undefined) this.#holders.pop();
+  }
+
+  /** A line's prefix: `mark(column)` where it gives one, else `│` (`┆` for the overflow) for open lanes, blanks otherwise. */
+  draw(mark: (column: number) => string | undefined): string {
+    let prefix = '';
+    for (let i = 0; i < this.#holders.length; i++) prefix += mark(i) ?? (this.#holders[i] === undefined ? ' ' : '│');
+    const overflow = mark(this.width) ?? (this.#overflow.size > 0 ? '┆' : undefined);
+    if (overflow !== undefined) prefix = `${prefix.padEnd(this.width)}${overflow}`;
+    return prefix.trimEnd();
+  }
+}
+
+/**
  * The lane graph: each pending request of this hub takes the leftmost free column (`┌` opens it,
  * `│` keeps it open, `└` closes it). A match closes all its members' lanes on one line and lists every
- * member, including members of other instances that never had a lane here.
+ * member, including members of other instances that never had a lane here. Past `width` lanes, the
+ * requests share an overflow lane (GRAPH_LANES).
  */
-export function graphHandlers(write: Write): LogHandlers {
-  const lanes: (string | undefined)[] = [];
-
-  const open = (id: string | undefined): string => (id === undefined ? ' ' : '│');
-  const draw = (mark: (id: string | undefined, column: number) => string): string => {
-    let prefix = '';
-    for (let i = 0; i < lanes.length; i++) prefix += mark(lanes[i], i);
-    return prefix.trimEnd();
-  };
-  const free = (column: number): void => {
-    lanes[column] = undefined;
-    while (lanes.length > 0 && lanes[lanes.length - 1] === undefined) lanes.pop();
-  };
+export function graphHandlers(write: Write, width = GRAPH_LANES): LogHandlers {
+  const lanes = new Lanes(width);
+  const marking = (columns: ReadonlySet<number | undefined>, mark: string) => (column: number): string | undefined =>
+    (columns.has(column) ? mark : undefined);
 
   return {
     pending(req) {
-      let column = lanes.indexOf(undefined);
-      if (column === -1) column = lanes.length;
-      lanes[column] = req.id;
-      const prefix = draw((id, i) => (i === column ? '┌' : open(id)));
-      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params)}`);
+      const column = lanes.open(req.id);
+      write(`${lanes.draw((c) => (c === column ? '┌' : undefined))} ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     match(group) {
-      const ids = new Set(group.members.map((m) => m.id));
-      const closing: number[] = [];
-      let prefix = draw((id, i) => {
-        if (id !== undefined && ids.has(id)) {
-          closing.push(i);
-          return '└';
-        }
-        return open(id);
-      });
+      const closing = new Set(group.members.map((m) => lanes.columnOf(m.id)));
+      closing.delete(undefined);
+      let prefix = lanes.draw(marking(closing, '└'));
       // A group none of whose members had a lane here (e.g. `mates: 0` without a pending line) still gets a mark.
-      if (closing.length === 0) prefix = `${prefix}─`;
-      for (const column of closing) free(column);
+      if (closing.size === 0) prefix = `${prefix}─`;
+      for (const member of group.members) lanes.close(member.id);
       const members = group.members.map((m) => describe(group.event, m.actor)).join(' ');
       write(`${prefix} match ${members}`);
     },
     withdrawn(req, reason) {
-      const column = lanes.indexOf(req.id);
+      const column = lanes.columnOf(req.id);
       // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
-      const prefix = column === -1 ? `${draw(open)}─` : draw((id, i) => (i === column ? '└' : open(id)));
-      if (column !== -1) free(column);
+      const prefix = column === undefined ? `${lanes.draw(() => undefined)}─` : lanes.draw((c) => (c === column ? '└' : undefined));
+      lanes.close(req.id);
       write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     lingering(reqs, window) {
       // `├` marks the lanes whose requests could go now; they wait out the window for more mates.
-      const ids = new Set(reqs.map((r) => r.id));
-      const prefix = draw((id) => (id !== undefined && ids.has(id) ? '├' : open(id)));
+      const prefix = lanes.draw(marking(new Set(reqs.map((r) => lanes.columnOf(r.id))), '├'));
       const members = reqs.map((r) => describe(r.params.event, r.params.actor)).join(' ');
       write(`${prefix} lingering ${window.spec.lingerMs}ms for mates=${window.spec.min}..${window.spec.max} ${members}`);
     },

@@ -1,5 +1,5 @@
 // The lifecycle loggers: lanes of the graph (opened, kept, reused, closed by match or withdrawal) and JSON lines.
-import { attachLogger, graphHandlers, jsonHandlers } from '../../lib/log';
+import { attachLogger, GRAPH_LANES, graphHandlers, jsonHandlers } from '../../lib/log';
 import { Netsync } from '../../lib/netsync';
 import type { Selector } from '../../lib/selector/types';
 import type { Group, PendingRequest } from '../../lib/stores/types';
@@ -77,6 +77,44 @@ describe('graph log', () => {
       '─ match [event=solo actor=alone]',
       '─ withdrawn (closed) [event=e actor=early]',
     ]);
+  });
+
+  it('past its width, lets further requests share an overflow lane drawn ┆', () => {
+    const lines: string[] = [];
+    const log = graphHandlers((line) => lines.push(line), 2);
+    for (const id of ['1', '2', '3', '4']) log.pending(request(id, `actor${id}`));
+    log.withdrawn(request('2', 'actor2'), 'timeout');
+    log.pending(request('5', 'actor5'));
+    log.match(...group('e', ['3', 'actor3'], ['5', 'actor5']));
+    log.lingering([request('4', 'actor4')], { event: 'e', spec: { min: 1, max: 2, lingerMs: 100 }, ids: ['4'], deadline: 0 });
+    log.withdrawn(request('4', 'actor4'), 'disconnected');
+    log.withdrawn(request('1', 'actor1'), 'closed');
+    expect(lines).toEqual([
+      '┌ [event=e actor=actor1]',
+      '│┌ [event=e actor=actor2]',
+      '││┌ [event=e actor=actor3]',
+      '││┌ [event=e actor=actor4]',
+      '│└┆ withdrawn (timeout) [event=e actor=actor2]',
+      '│┌┆ [event=e actor=actor5]',
+      '│└└ match [event=e actor=actor3] [event=e actor=actor5]',
+      '│ ├ lingering 100ms for mates=1..2 [event=e actor=actor4]',
+      '│ └ withdrawn (disconnected) [event=e actor=actor4]',
+      '└ withdrawn (closed) [event=e actor=actor1]',
+    ]);
+  });
+
+  it('draws no more than GRAPH_LANES lanes however many requests wait', () => {
+    const lines: string[] = [];
+    const log = graphHandlers((line) => lines.push(line));
+    const waiting = 10_000;
+    for (let i = 0; i < waiting; i++) log.pending(request(String(i), `actor${i}`));
+    log.match(...group('e', ['0', 'actor0'], [String(waiting - 1), `actor${waiting - 1}`]));
+    // No lane is free in between, so a prefix runs up to the first blank.
+    const prefixes = lines.map((line) => line.slice(0, line.indexOf(' ')));
+    expect(Math.max(...prefixes.map((p) => p.length))).toBe(GRAPH_LANES + 1);
+    expect(prefixes[GRAPH_LANES - 1]).toBe(`${'│'.repeat(GRAPH_LANES - 1)}┌`);
+    expect(prefixes[waiting - 1]).toBe(`${'│'.repeat(GRAPH_LANES)}┌`);
+    expect(prefixes[waiting]).toBe(`└${'│'.repeat(GRAPH_LANES - 1)}└`);
   });
 });
 
