@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
+import { attachLogger } from '../lib/log';
 import { netsyncMetrics } from '../lib/metrics';
 import { Netsync } from '../lib/netsync';
 import { median } from './http/common';
@@ -35,10 +36,12 @@ type BacklogKind = 'identical' | 'distinct-actor' | 'distinct-selector';
 
 /**
  * A hub holding `backlog` requests that never match anyone: `selector=role=ghost` of one actor or each its own,
- * or each its own actor waiting for its own absent friend (`selector=actor=absent<i>`).
+ * or each its own actor waiting for its own absent friend (`selector=actor=absent<i>`). `graphLog`: the hub logs
+ * the lane graph, from before the backlog (lines are formatted, then dropped).
  */
-async function hubWithBacklog(backlog: number, kind: BacklogKind = 'identical'): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
+async function hubWithBacklog(backlog: number, kind: BacklogKind = 'identical', graphLog = false): Promise<{ hub: Netsync; ghosts: Promise<unknown>[] }> {
   const hub = new Netsync({ maxPending: backlog + 10_000 });
+  if (graphLog) attachLogger(hub, { format: 'graph', write: () => undefined });
   const ghosts: Promise<unknown>[] = [];
   for (let i = 0; i < backlog; i++) {
     const actor = kind === 'identical' ? 'ghost' : `ghost${i}`;
@@ -60,10 +63,10 @@ async function arrivalRound(hub: Netsync, arrivals: number, round: number): Prom
 
 /** Median arrival cost on an empty store and beside a backlog, measured in alternating rounds to share noise. */
 async function arrivalCosts(
-  backlog: number, arrivals: number, rounds: number, kind: BacklogKind,
+  backlog: number, arrivals: number, rounds: number, kind: BacklogKind, graphLog = false,
 ): Promise<{ empty: number; crowded: number }> {
-  const empty = await hubWithBacklog(0);
-  const crowded = await hubWithBacklog(backlog, kind);
+  const empty = await hubWithBacklog(0, kind, graphLog);
+  const crowded = await hubWithBacklog(backlog, kind, graphLog);
   const emptyTimes: number[] = [];
   const crowdedTimes: number[] = [];
   await arrivalRound(empty.hub, arrivals, -1);
@@ -190,6 +193,13 @@ async function main(): Promise<void> {
       `(empty store ${empty.toFixed(2)} µs, ${(crowded / empty).toFixed(2)}x; medians)`,
     );
   }
+
+  // The standalone server logs the lane graph by default: its lines must not grow with the backlog.
+  const logged = await arrivalCosts(10_000, quick ? 2_000 : 5_000, quick ? 3 : 9, 'distinct-actor', true);
+  console.log(
+    `arrival cost with the graph log beside 10,000 distinct-actor never-matching waiters: ${logged.crowded.toFixed(2)} µs ` +
+    `(empty store ${logged.empty.toFixed(2)} µs, ${(logged.crowded / logged.empty).toFixed(2)}x; medians)`,
+  );
 
   const rangeBacklog = 10_000;
   const range = await rangeArrivalCosts(rangeBacklog, quick ? 2_000 : 4_000, quick ? 3 : 9);
