@@ -4,7 +4,7 @@ import path from 'node:path';
 import { start } from './processes';
 
 /** The micro-benchmarks, in the order they run. */
-export const MICRO_BENCHMARKS = ['selector', 'engine', 'pretenuring', 'redis'] as const;
+export const MICRO_BENCHMARKS = ['selector', 'engine', 'pretenuring', 'instructions', 'redis'] as const;
 
 /** A micro-benchmark's name. */
 export type MicroName = (typeof MICRO_BENCHMARKS)[number];
