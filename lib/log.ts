@@ -82,12 +82,15 @@ export const GRAPH_LANES = 64;
 
 /**
  * The graph's columns: which pending request holds each drawn lane, and which share the overflow lane (the
- * column after the last drawn one). Every operation costs at most the number of drawn lanes.
+ * column after the last drawn one). Every operation costs at most the number of drawn lanes, in a few string
+ * slices: the row of open lanes is kept drawn, and a line only puts its marks into it.
  */
 class Lanes {
   readonly #holders: (string | undefined)[] = [];
   readonly #columns = new Map<string, number>();
   readonly #overflow = new Set<string>();
+  /** `│` for each held lane, blanks for free ones, none trailing (the overflow lane is drawn apart). */
+  #row = '';
 
   constructor(readonly width: number) {}
 
@@ -101,6 +104,7 @@ class Lanes {
     }
     this.#holders[column] = id;
     this.#columns.set(id, column);
+    this.#row = put(this.#row, column, '│');
     return column;
   }
 
@@ -118,16 +122,21 @@ class Lanes {
     this.#columns.delete(id);
     this.#holders[column] = undefined;
     while (this.#holders.length > 0 && this.#holders[this.#holders.length - 1] === undefined) this.#holders.pop();
+    this.#row = put(this.#row, column, ' ').trimEnd();
   }
 
-  /** A line's prefix: `mark(column)` where it gives one, else `│` (`┆` for the overflow) for open lanes, blanks otherwise. */
-  draw(mark: (column: number) => string | undefined): string {
-    let prefix = '';
-    for (let i = 0; i < this.#holders.length; i++) prefix += mark(i) ?? (this.#holders[i] === undefined ? ' ' : '│');
-    const overflow = mark(this.width) ?? (this.#overflow.size > 0 ? '┆' : undefined);
-    if (overflow !== undefined) prefix = `${prefix.padEnd(this.width)}${overflow}`;
+  /** A line's prefix: the open lanes (`│`, `┆` for the overflow), with `mark` in each of `columns`. */
+  draw(columns: Iterable<number | undefined>, mark: string): string {
+    let prefix = this.#overflow.size > 0 ? `${this.#row.padEnd(this.width)}┆` : this.#row;
+    for (const column of columns) if (column !== undefined) prefix = put(prefix, column, mark);
     return prefix.trimEnd();
   }
+}
+
+/** `row` with `char` at `column`, padded with blanks to reach it. */
+function put(row: string, column: number, char: string): string {
+  const padded = row.padEnd(column + 1);
+  return `${padded.slice(0, column)}${char}${padded.slice(column + 1)}`;
 }
 
 /**
@@ -138,18 +147,16 @@ class Lanes {
  */
 export function graphHandlers(write: Write, width = GRAPH_LANES): LogHandlers {
   const lanes = new Lanes(width);
-  const marking = (columns: ReadonlySet<number | undefined>, mark: string) => (column: number): string | undefined =>
-    (columns.has(column) ? mark : undefined);
 
   return {
     pending(req) {
-      const column = lanes.open(req.id);
-      write(`${lanes.draw((c) => (c === column ? '┌' : undefined))} ${describe(req.params.event, req.params.actor, req.params)}`);
+      const prefix = lanes.draw([lanes.open(req.id)], '┌');
+      write(`${prefix} ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     match(group) {
       const closing = new Set(group.members.map((m) => lanes.columnOf(m.id)));
       closing.delete(undefined);
-      let prefix = lanes.draw(marking(closing, '└'));
+      let prefix = lanes.draw(closing, '└');
       // A group none of whose members had a lane here (e.g. `mates: 0` without a pending line) still gets a mark.
       if (closing.size === 0) prefix = `${prefix}─`;
       for (const member of group.members) lanes.close(member.id);
@@ -159,13 +166,13 @@ export function graphHandlers(write: Write, width = GRAPH_LANES): LogHandlers {
     withdrawn(req, reason) {
       const column = lanes.columnOf(req.id);
       // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
-      const prefix = column === undefined ? `${lanes.draw(() => undefined)}─` : lanes.draw((c) => (c === column ? '└' : undefined));
+      const prefix = column === undefined ? `${lanes.draw([], '')}─` : lanes.draw([column], '└');
       lanes.close(req.id);
       write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     lingering(reqs, window) {
       // `├` marks the lanes whose requests could go now; they wait out the window for more mates.
-      const prefix = lanes.draw(marking(new Set(reqs.map((r) => lanes.columnOf(r.id))), '├'));
+      const prefix = lanes.draw(reqs.map((r) => lanes.columnOf(r.id)), '├');
       const members = reqs.map((r) => describe(r.params.event, r.params.actor)).join(' ');
       write(`${prefix} lingering ${window.spec.lingerMs}ms for mates=${window.spec.min}..${window.spec.max} ${members}`);
     },
