@@ -1,7 +1,7 @@
-// Instructions benchmark: the server's main-thread instructions per request, counted by callgrind, under the shared-event load
-// beside 10,000 parked never-matching waiters and without them, for netsync (log off and the default graph log)
-// and for the bare Express control. Counts, not seconds: they move little on a noisy machine, so they tell whether
-// the backlog adds work to each request, apart from what it does to caches and to the collector's timing.
+// Instructions benchmark: the server's main-thread instructions per request, counted by callgrind, under the
+// shared-event load beside 10,000 parked never-matching waiters and without them, for netsync (log off and the
+// default graph log) and for the bare Express control. Counts, not seconds: they move little on a noisy machine,
+// so they tell whether the backlog adds work to each request, apart from what it does to caches and collections.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -80,8 +80,8 @@ async function instructionsPerRequest(programs: ChildPrograms, variant: Variant,
     const parked = variant.backlog === undefined ? undefined : await park(programs, server, {
       count: WAITERS, event: `${prefix}shared`, ...variant.backlog, eventPerWaiter: false, deadlineMs: 300_000,
     }, variant.server === 'netsync' ? () => waitingIn(server as Server, `${prefix}shared`, 'ghost') : () => heldBy(server as Server));
-    // A short grace: counting stops once the load has, before an idle server's own work (V8 collects a heap
-    // whose allocation went quiet) can fall into the count; the few requests left without a mate are aborted.
+    // A short grace: counting stops soon after the load does, so what an idle server does stays out of the
+    // count; the few requests left without a mate are aborted.
     const config: LoadConfig = {
       kind, targets: [server.url], clients: CLIENTS, eventPrefix: prefix,
       warmupMs: WARMUP_MS, durationMs: 600_000, maxRequests: MEASURED_REQUESTS, graceMs: 100,
