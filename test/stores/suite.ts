@@ -705,7 +705,13 @@ export function describeStoreContract(factory: StoreFactory): void {
               if (selector.text !== undefined) params.selector = selector.text;
               live.set(req.n, { sent: h.send(params, { signal: controller.signal }), controller });
               const group = model.arrive(req);
-              expect(await h.pendingIds()).toEqual(model.pending.map((p) => idOf(p.n)).sort());
+              const pendingNow = await h.pendingIds();
+              const pendingInModel = model.pending.map((p) => idOf(p.n)).sort();
+              // A mismatch says which sends were refused, to tell a store error from a request not shown yet.
+              if (JSON.stringify(pendingNow) !== JSON.stringify(pendingInModel)) {
+                const refused = [...live.values()].flatMap(({ sent }) => (sent.settled?.ok === false ? [`${sent.id}: ${String(sent.settled.error)}`] : []));
+                throw new Error(`pending ${JSON.stringify(pendingNow)}, model ${JSON.stringify(pendingInModel)}; refused sends: ${refused.join('; ') || 'none'}`);
+              }
               if (group !== undefined) {
                 const expected = {
                   payloads: Object.fromEntries(group.map((m) => [m.actor, m.n as JsonValue])),
