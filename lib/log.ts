@@ -81,12 +81,11 @@ function describe(event: string, actor: string, params?: Pick<RequestParams, 'ma
 export const GRAPH_LANES = 64;
 
 /**
- * The graph's columns: which pending request holds each drawn lane, and which share the overflow lane (the
- * column after the last drawn one). Every operation costs at most the number of drawn lanes, in a few string
- * slices: the row of open lanes is kept drawn, and a line only puts its marks into it.
+ * The graph's columns: the drawn lane of each pending request, or the overflow lane (the column after the last
+ * drawn one) that the rest share. The row of open lanes is kept drawn: it also tells the leftmost free lane, and
+ * a line only puts its marks into it, so every operation costs a few string slices of at most the drawn width.
  */
 class Lanes {
-  readonly #holders: (string | undefined)[] = [];
   readonly #columns = new Map<string, number>();
   readonly #overflow = new Set<string>();
   /** `│` for each held lane, blanks for free ones, none trailing (the overflow lane is drawn apart). */
@@ -96,13 +95,12 @@ class Lanes {
 
   /** Give `id` the leftmost free lane, or the overflow lane when every drawn lane is taken; returns its column. */
   open(id: string): number {
-    let column = this.#holders.indexOf(undefined);
-    if (column === -1) column = this.#holders.length;
+    let column = this.#row.indexOf(' ');
+    if (column === -1) column = this.#row.length;
     if (column >= this.width) {
       this.#overflow.add(id);
       return this.width;
     }
-    this.#holders[column] = id;
     this.#columns.set(id, column);
     this.#row = put(this.#row, column, '│');
     return column;
@@ -120,8 +118,6 @@ class Lanes {
       return;
     }
     this.#columns.delete(id);
-    this.#holders[column] = undefined;
-    while (this.#holders.length > 0 && this.#holders[this.#holders.length - 1] === undefined) this.#holders.pop();
     this.#row = put(this.#row, column, ' ').trimEnd();
   }
 
