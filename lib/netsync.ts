@@ -191,6 +191,7 @@ const SETTLED: PendingSend = { cancel: () => undefined };
 
 let waitOn: ((hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink) => PendingSend) | undefined;
 let tellRejected: ((hub: Netsync, error: unknown) => void) | undefined;
+let allCallsEnded: ((hub: Netsync) => Promise<void>) | undefined;
 
 /**
  * Internal to the package (the router's path): `send` without a promise or an AbortSignal per request.
@@ -200,6 +201,14 @@ let tellRejected: ((hub: Netsync, error: unknown) => void) | undefined;
  */
 export function waitFor(hub: Netsync, params: SendParams, timeoutMs: number | undefined, sink: SendSink): PendingSend | undefined {
   return waitOn === undefined || !Netsync.owns(hub) ? undefined : waitOn(hub, params, timeoutMs, sink);
+}
+
+/**
+ * Internal to the package: resolves once every store call `hub` started so far has ended, however long that
+ * takes (`stats()` waits for them only within a bound). A hub of another copy of this package resolves at once.
+ */
+export function storeCallsEnded(hub: Netsync): Promise<void> {
+  return allCallsEnded === undefined || !Netsync.owns(hub) ? Promise.resolve() : allCallsEnded(hub);
 }
 
 /**
@@ -296,6 +305,7 @@ export class Netsync extends EventEmitter<NetsyncEvents> {
   static {
     waitOn = (hub, params, timeoutMs, sink) => hub.#wait(params, timeoutMs, sink, undefined);
     tellRejected = (hub, error) => hub.#tell('rejected', error);
+    allCallsEnded = (hub) => hub.#settled(Infinity);
   }
 
   /** Whether `hub` is a hub of this copy of the package (so its private side is reachable). */
