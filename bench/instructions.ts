@@ -9,7 +9,7 @@ import path from 'node:path';
 import { buildChildPrograms, type ChildPrograms } from './http/build';
 import { eventPrefix, type LoadConfig, type LoadKind } from './http/common';
 import type { PhaseProbe } from './http/gc-trace';
-import { killAll, killChildrenOnExit, listening, start, type Server } from './http/processes';
+import { killAll, killChildrenOnExit, listening, start } from './http/processes';
 import { heldBy, park, runLoad, waitingIn, type ParkPlan } from './http/suite';
 
 const quick = process.argv.includes('--quick');
@@ -72,14 +72,13 @@ async function instructionsPerRequest(programs: ChildPrograms, variant: Variant,
     ? [CLI, '127.0.0.1:0', '--log', variant.log ?? 'off']
     : [programs.baselineServer, 'mixed', 'prototyped'];
   const child = start('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, ...program]);
-  let server: Server | undefined;
   try {
-    server = await listening(child, `${variant.name} under callgrind`);
+    const server = await listening(child, `${variant.name} under callgrind`);
     const prefix = eventPrefix();
     const kind: LoadKind = variant.server === 'netsync' ? 'shared' : 'baseline';
     const parked = variant.backlog === undefined ? undefined : await park(programs, server, {
       count: WAITERS, event: `${prefix}shared`, ...variant.backlog, eventPerWaiter: false, deadlineMs: 300_000,
-    }, variant.server === 'netsync' ? () => waitingIn(server as Server, `${prefix}shared`, 'ghost') : () => heldBy(server as Server));
+    }, variant.server === 'netsync' ? () => waitingIn(server, `${prefix}shared`, 'ghost') : () => heldBy(server));
     // A short grace: counting stops soon after the load does, so what an idle server does stays out of the
     // count; the few requests left without a mate are aborted.
     const config: LoadConfig = {
