@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.part === 'backlog') {
-    log(`── backlog cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round, ${options.backlogRounds} interleaved rounds`);
+    log(`── backlog cost: ${options.clients} keep-alive clients, ${options.durationMs / 1000} s per round (slices without, with, with, without), ${options.backlogRounds} interleaved rounds`);
     const loadConfig = metricsLoadConfig(options);
     const rows = await measureBacklogRounds(programs, options, (kind, targets) => loadConfig(kind, targets.map((t) => t.url)), options.backlogRounds, log, { only: args.only, traceGc: args.gc });
     for (const line of backlogSummary(rows)) log(line);

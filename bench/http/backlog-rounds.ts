@@ -2,16 +2,16 @@
 // open, the same load alternating between them; and the same for a bare Express app served the same way, the
 // floor of that cost.
 import type { ChildPrograms } from './build';
-import { median, type LoadConfig, type LoadKind, type LoadResult } from './common';
+import { median, type LoadConfig, type LoadKind } from './common';
 import { formatGc, gcNodeFlags, gcProbe, type GcSummary } from './gc-trace';
 import type { Server } from './processes';
-import { heldBy, park, runLoad, startExpress, startNetsync, waitingIn, type HttpOptions, type ParkPlan } from './suite';
+import { heldBy, park, poolRuns, runLoad, startExpress, startNetsync, waitingIn, type HttpOptions, type LoadRun, type ParkPlan } from './suite';
 
 /** One backlog comparison: the rounds of the server without the backlog and of the one with it. */
 export interface BacklogRounds {
   readonly name: string;
   readonly what: string;
-  /** Round by round, in the order measured (each pair alternates which server goes first). */
+  /** Round by round, in the order measured (see sliceOrder). */
   readonly plain: readonly RoundResult[];
   readonly loaded: readonly RoundResult[];
   /** loaded / plain req/s of each round. */
@@ -23,11 +23,10 @@ export interface BacklogRounds {
   readonly skipped?: string;
 }
 
-export interface RoundResult {
-  readonly result: LoadResult;
-  readonly serverCpuUsPerRequest: number;
-  /** With `--gc`: the server's young-generation collections and loop batches over the round. */
-  readonly gc?: GcSummary;
+/** One server's two slices of a round, pooled. */
+export interface RoundResult extends LoadRun {
+  /** With `--gc`: the server's young-generation collections and loop batches, one summary per slice. */
+  readonly gc?: readonly GcSummary[];
 }
 
 /** The control: bare Express, answered at once, beside requests it merely holds open. */
@@ -65,8 +64,17 @@ function variants(waiters: number): Variant[] {
 }
 
 /**
+ * Which server each slice of round `r` loads (true: the one with the backlog). A round is four slices of half
+ * the round's time, without, with, with, without (the next round the other way round): the machine's speed
+ * drifts over tens of seconds here, and a drift that is even over a round then weighs on both servers alike.
+ */
+function sliceOrder(r: number): readonly boolean[] {
+  return r % 2 === 0 ? [false, true, true, false] : [true, false, false, true];
+}
+
+/**
  * Every comparison in turn: two fresh servers, the backlog parked on one, then `rounds` rounds of the same
- * load on each, alternating which goes first, so a drift of the machine weighs on both alike.
+ * load on each (sliceOrder), each server's two slices of a round pooled into its figure for the round.
  */
 export async function measureBacklogRounds(
   programs: ChildPrograms,
@@ -100,19 +108,26 @@ export async function measureBacklogRounds(
       const plainRuns: RoundResult[] = [];
       const loadedRuns: RoundResult[] = [];
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? [false, true] : [true, false];
-        for (const withBacklog of order) {
+        const slices: Record<'with' | 'without', LoadRun[]> = { with: [], without: [] };
+        const gc: Record<'with' | 'without', GcSummary[]> = { with: [], without: [] };
+        for (const withBacklog of sliceOrder(r)) {
           const server = withBacklog ? loaded : plain;
+          const which = withBacklog ? 'with' : 'without';
           const probe = traceGc ? gcProbe(server) : undefined;
-          const run = await runLoad(programs, loadConfig(v.kind, [server]), [server], probe);
-          (withBacklog ? loadedRuns : plainRuns).push({ ...run, gc: probe?.summary() });
+          const config = loadConfig(v.kind, [server]);
+          slices[which].push(await runLoad(programs, { ...config, durationMs: Math.max(1, Math.round(config.durationMs / 2)) }, [server], probe));
+          const summary = probe?.summary();
+          if (summary !== undefined) gc[which].push(summary);
         }
-        const ratio = (loadedRuns[r] as RoundResult).result.rps / (plainRuns[r] as RoundResult).result.rps;
-        log(`${v.name.padEnd(22)} round ${r + 1}: ${(plainRuns[r] as RoundResult).result.rps.toFixed(0)} req/s without, ` +
-          `${(loadedRuns[r] as RoundResult).result.rps.toFixed(0)} with the backlog (${ratio.toFixed(2)}×); server ` +
-          `${(plainRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} → ${(loadedRuns[r] as RoundResult).serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
-        for (const [what, run] of [['without', plainRuns[r]], ['with', loadedRuns[r]]] as const) {
-          if (run?.gc !== undefined) log(`${''.padEnd(22)}   ${what.padEnd(7)} ${formatGc(run.gc)}`);
+        const without: RoundResult = { ...poolRuns(slices.without), gc: gc.without };
+        const withIt: RoundResult = { ...poolRuns(slices.with), gc: gc.with };
+        plainRuns.push(without);
+        loadedRuns.push(withIt);
+        log(`${v.name.padEnd(22)} round ${r + 1}: ${without.result.rps.toFixed(0)} req/s without, ` +
+          `${withIt.result.rps.toFixed(0)} with the backlog (${(withIt.result.rps / without.result.rps).toFixed(2)}×); server ` +
+          `${without.serverCpuUsPerRequest.toFixed(0)} → ${withIt.serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
+        for (const [what, summaries] of [['without', gc.without], ['with', gc.with]] as const) {
+          for (const summary of summaries) log(`${''.padEnd(22)}   ${what.padEnd(7)} ${formatGc(summary)}`);
         }
       }
       const still = await held();

@@ -78,7 +78,7 @@ export async function runLoad(
   config: LoadConfig,
   servers: readonly Server[],
   probe?: PhaseProbe,
-): Promise<{ result: LoadResult; serverCpuUsPerRequest: number }> {
+): Promise<LoadRun> {
   const gen = start(process.execPath, [programs.loadgen, JSON.stringify(config)]);
   const budget = config.warmupMs + config.durationMs + config.graceMs + 30000;
   await gen.nextLine((l) => l === MEASURE_MARK, budget, `load generator (${config.kind})`);
@@ -90,6 +90,32 @@ export async function runLoad(
   await gen.stop();
   const result = JSON.parse(line) as LoadResult;
   return { result, serverCpuUsPerRequest: result.completed > 0 ? ((cpu1 - cpu0) * 1000) / result.completed : NaN };
+}
+
+/** One load generator's outcome and the servers' CPU per completed request over its measured phase. */
+export interface LoadRun {
+  readonly result: LoadResult;
+  readonly serverCpuUsPerRequest: number;
+}
+
+/** Several runs on one server as one: totals over the total time, latencies averaged, CPU weighted by requests. */
+export function poolRuns(runs: readonly LoadRun[]): LoadRun {
+  const sum = (pick: (r: LoadResult) => number): number => runs.reduce((total, { result }) => total + pick(result), 0);
+  const completed = sum((r) => r.completed);
+  const elapsedMs = sum((r) => r.elapsedMs);
+  const result: LoadResult = {
+    completed,
+    errors: sum((r) => r.errors),
+    abandoned: sum((r) => r.abandoned),
+    elapsedMs,
+    rps: elapsedMs > 0 ? (completed * 1000) / elapsedMs : 0,
+    p50Ms: sum((r) => r.p50Ms) / runs.length,
+    p99Ms: sum((r) => r.p99Ms) / runs.length,
+    loadgenCpuMs: sum((r) => r.loadgenCpuMs),
+    errorSamples: runs.flatMap(({ result: r }) => r.errorSamples).slice(0, 3),
+  };
+  const cpuUs = runs.reduce((total, { result: r, serverCpuUsPerRequest }) => total + serverCpuUsPerRequest * r.completed, 0);
+  return { result, serverCpuUsPerRequest: completed > 0 ? cpuUs / completed : NaN };
 }
 
 /** How many requests /stats lists whose event starts with `eventPrefix` and actor with `actorPrefix`. */
