@@ -1,6 +1,6 @@
-// The backlog's cost in interleaved rounds: two fresh servers of one kind, one holding never-matching requests
-// open, the same load alternating between them; and the same for a bare Express app served the same way, the
-// floor of that cost.
+// The backlog's cost in interleaved rounds: each round two fresh servers of one kind, one holding never-matching
+// requests open, the same load alternating between them; and the same for a bare Express app served the same
+// way, the floor of that cost.
 import type { ChildPrograms } from './build';
 import { median, type LoadConfig, type LoadKind } from './common';
 import { formatGc, gcNodeFlags, gcProbe, type GcSummary } from './gc-trace';
@@ -11,13 +11,14 @@ import { heldBy, park, poolRuns, runLoad, startExpress, startNetsync, waitingIn,
 export interface BacklogRounds {
   readonly name: string;
   readonly what: string;
-  /** Round by round, in the order measured (see sliceOrder). */
+  /** Round by round, in the order measured; each round on a fresh pair of servers (see sliceOrder). */
   readonly plain: readonly RoundResult[];
   readonly loaded: readonly RoundResult[];
   /** loaded / plain req/s of each round. */
   readonly ratios: readonly number[];
   /** The median of `ratios`. */
   readonly median?: number;
+  /** How long parking the backlog took, median over the rounds. */
   readonly parkMs?: number;
   readonly check?: string;
   readonly skipped?: string;
@@ -73,8 +74,10 @@ function sliceOrder(r: number): readonly boolean[] {
 }
 
 /**
- * Every comparison in turn: two fresh servers, the backlog parked on one, then `rounds` rounds of the same
- * load on each (sliceOrder), each server's two slices of a round pooled into its figure for the round.
+ * Every comparison in turn, `rounds` rounds each. A round takes two fresh servers, parks the backlog on one,
+ * loads both (sliceOrder) and pools each server's two slices into its figure for the round. Fresh servers each
+ * round: a Node process can run a few tens of percent slower than another for its whole life (BENCHMARKS.md),
+ * so rounds on one pair would measure that pair rather than the backlog.
  */
 export async function measureBacklogRounds(
   programs: ChildPrograms,
@@ -85,65 +88,104 @@ export async function measureBacklogRounds(
   { only, traceGc = false }: BacklogSelection = {},
 ): Promise<BacklogRounds[]> {
   const out: BacklogRounds[] = [];
-  const prefix = loadConfig('shared', []).eventPrefix;
-  const nodeFlags = traceGc ? gcNodeFlags(programs) : [];
   for (const v of variants(options.waiters)) {
     if (only !== undefined && only.length > 0 && !only.some((o) => v.name.includes(o))) continue;
-    // The control is served as the standalone server is, so it differs from netsync by netsync alone.
-    const startOne = (): Promise<Server> => (v.netsync
-      ? startNetsync(options, [], nodeFlags)
-      : startExpress(programs, ['mixed', 'prototyped'], 'Express control', nodeFlags));
-    const [plain, loaded] = await Promise.all([startOne(), startOne()]);
-    try {
-      // The load's own event is the one the backlog waits in: arrivals meet the backlog, never match it.
-      const event = `${prefix}shared`;
-      const held = v.netsync ? () => waitingIn(loaded, event, 'ghost') : () => heldBy(loaded);
-      const plan: ParkPlan = { count: options.waiters, event, actors: v.actors, selectors: v.selectors, eventPerWaiter: false, deadlineMs: options.parkDeadlineMs };
-      const parked = await park(programs, loaded, plan, held).catch((err: unknown) => err as Error);
-      if (parked instanceof Error) {
-        out.push({ name: v.name, what: v.what, plain: [], loaded: [], ratios: [], skipped: `parking failed: ${parked.message}` });
-        log(`${v.name.padEnd(22)} skipped: parking failed: ${parked.message}`);
-        continue;
+    const plainRuns: RoundResult[] = [];
+    const loadedRuns: RoundResult[] = [];
+    const parkMs: number[] = [];
+    let failed: string | undefined;
+    let skipped: string | undefined;
+    for (let r = 0; r < rounds && skipped === undefined; r++) {
+      const round = await measureRound(programs, options, loadConfig, v, r, traceGc);
+      if ('skipped' in round) {
+        skipped = round.skipped;
+        log(`${v.name.padEnd(22)} skipped: ${skipped}`);
+        break;
       }
-      const plainRuns: RoundResult[] = [];
-      const loadedRuns: RoundResult[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const slices: Record<'with' | 'without', LoadRun[]> = { with: [], without: [] };
-        const gc: Record<'with' | 'without', GcSummary[]> = { with: [], without: [] };
-        for (const withBacklog of sliceOrder(r)) {
-          const server = withBacklog ? loaded : plain;
-          const which = withBacklog ? 'with' : 'without';
-          const probe = traceGc ? gcProbe(server) : undefined;
-          const config = loadConfig(v.kind, [server]);
-          slices[which].push(await runLoad(programs, { ...config, durationMs: Math.max(1, Math.round(config.durationMs / 2)) }, [server], probe));
-          const summary = probe?.summary();
-          if (summary !== undefined) gc[which].push(summary);
-        }
-        const without: RoundResult = { ...poolRuns(slices.without), gc: gc.without };
-        const withIt: RoundResult = { ...poolRuns(slices.with), gc: gc.with };
-        plainRuns.push(without);
-        loadedRuns.push(withIt);
-        log(`${v.name.padEnd(22)} round ${r + 1}: ${without.result.rps.toFixed(0)} req/s without, ` +
-          `${withIt.result.rps.toFixed(0)} with the backlog (${(withIt.result.rps / without.result.rps).toFixed(2)}×); server ` +
-          `${without.serverCpuUsPerRequest.toFixed(0)} → ${withIt.serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
-        for (const [what, summaries] of [['without', gc.without], ['with', gc.with]] as const) {
-          for (const summary of summaries) log(`${''.padEnd(22)}   ${what.padEnd(7)} ${formatGc(summary)}`);
-        }
+      const { without, withIt } = round;
+      plainRuns.push(without);
+      loadedRuns.push(withIt);
+      parkMs.push(round.parkMs);
+      if (round.check !== undefined) failed ??= `round ${r + 1}: ${round.check}`;
+      log(`${v.name.padEnd(22)} round ${r + 1}: ${without.result.rps.toFixed(0)} req/s without, ` +
+        `${withIt.result.rps.toFixed(0)} with the backlog (${(withIt.result.rps / without.result.rps).toFixed(2)}×); server ` +
+        `${without.serverCpuUsPerRequest.toFixed(0)} → ${withIt.serverCpuUsPerRequest.toFixed(0)} µs CPU/req`);
+      for (const [what, run] of [['without', without], ['with', withIt]] as const) {
+        for (const summary of run.gc ?? []) log(`${''.padEnd(22)}   ${what.padEnd(7)} ${formatGc(summary)}`);
+      }
+    }
+    if (skipped !== undefined) {
+      out.push({ name: v.name, what: v.what, plain: [], loaded: [], ratios: [], skipped });
+      continue;
+    }
+    const ratios = plainRuns.map((p, i) => (loadedRuns[i] as RoundResult).result.rps / p.result.rps);
+    const check = failed === undefined
+      ? `ok: ${options.waiters}/${options.waiters} still held after each round's load, none answered, every socket open`
+      : `FAILED in ${failed}`;
+    const row: BacklogRounds = {
+      name: v.name, what: v.what, plain: plainRuns, loaded: loadedRuns, ratios,
+      median: ratios.length > 0 ? median(ratios) : undefined, parkMs: parkMs.length > 0 ? median(parkMs) : undefined, check,
+    };
+    out.push(row);
+    log(`${v.name.padEnd(22)} median ${row.median?.toFixed(2)}× over ${rounds} rounds (${ratios.map((x) => x.toFixed(2)).join(', ')}); ${check}`);
+  }
+  return out;
+}
+
+/** One round: its two servers' pooled slices, how long parking took, and what went wrong with the backlog if anything. */
+type Round = { without: RoundResult; withIt: RoundResult; parkMs: number; check?: string } | { skipped: string };
+
+async function measureRound(
+  programs: ChildPrograms,
+  options: HttpOptions,
+  loadConfig: (kind: LoadKind, targets: readonly Server[]) => LoadConfig,
+  v: Variant,
+  r: number,
+  traceGc: boolean,
+): Promise<Round> {
+  const nodeFlags = traceGc ? gcNodeFlags(programs) : [];
+  // The control is served as the standalone server is, so it differs from netsync by netsync alone.
+  const startOne = (): Promise<Server> => (v.netsync
+    ? startNetsync(options, [], nodeFlags)
+    : startExpress(programs, ['mixed', 'prototyped'], 'Express control', nodeFlags));
+  const [plain, loaded] = await Promise.all([startOne(), startOne()]);
+  try {
+    // The load's own event is the one the backlog waits in: arrivals meet the backlog, never match it.
+    const event = `${loadConfig('shared', []).eventPrefix}shared`;
+    const held = v.netsync ? () => waitingIn(loaded, event, 'ghost') : () => heldBy(loaded);
+    const plan: ParkPlan = { count: options.waiters, event, actors: v.actors, selectors: v.selectors, eventPerWaiter: false, deadlineMs: options.parkDeadlineMs };
+    const parked = await park(programs, loaded, plan, held).catch((err: unknown) => err as Error);
+    if (parked instanceof Error) return { skipped: `parking failed: ${parked.message}` };
+    try {
+      // Parking warmed the other server's code up; this one gets a load of its own first, not counted.
+      const warmup = loadConfig(v.kind, [plain]);
+      await runLoad(programs, { ...warmup, durationMs: warmup.warmupMs }, [plain]);
+      const slices: Record<'with' | 'without', LoadRun[]> = { with: [], without: [] };
+      const gc: Record<'with' | 'without', GcSummary[]> = { with: [], without: [] };
+      for (const withBacklog of sliceOrder(r)) {
+        const server = withBacklog ? loaded : plain;
+        const which = withBacklog ? 'with' : 'without';
+        const probe = traceGc ? gcProbe(server) : undefined;
+        const config = loadConfig(v.kind, [server]);
+        slices[which].push(await runLoad(programs, { ...config, durationMs: Math.max(1, Math.round(config.durationMs / 2)) }, [server], probe));
+        const summary = probe?.summary();
+        if (summary !== undefined) gc[which].push(summary);
       }
       const still = await held();
       const status = await parked.status();
       const ok = still === options.waiters && status.answered === 0 && status.held === options.waiters;
-      const check = `${ok ? 'ok' : 'FAILED'}: ${still}/${options.waiters} still held after the load; ${status.answered} answered, ${status.held} sockets open`;
-      await parked.parker.stop();
-      const ratios = plainRuns.map((p, i) => (loadedRuns[i] as RoundResult).result.rps / p.result.rps);
-      const row: BacklogRounds = { name: v.name, what: v.what, plain: plainRuns, loaded: loadedRuns, ratios, median: ratios.length > 0 ? median(ratios) : undefined, parkMs: parked.ms, check };
-      out.push(row);
-      log(`${v.name.padEnd(22)} median ${row.median?.toFixed(2)}× over ${rounds} rounds (${ratios.map((x) => x.toFixed(2)).join(', ')}); ${check}`);
+      return {
+        without: { ...poolRuns(slices.without), gc: gc.without },
+        withIt: { ...poolRuns(slices.with), gc: gc.with },
+        parkMs: parked.ms,
+        ...(ok ? {} : { check: `${still}/${options.waiters} still held after the load; ${status.answered} answered, ${status.held} sockets open` }),
+      };
     } finally {
-      await Promise.all([plain.child.stop(), loaded.child.stop()]);
+      await parked.parker.stop();
     }
+  } finally {
+    await Promise.all([plain.child.stop(), loaded.child.stop()]);
   }
-  return out;
 }
 
 /** The median over the rounds of server CPU per request with / without the backlog (steadier than req/s). */

@@ -83,10 +83,10 @@ function backlogSection(rows: readonly BacklogRounds[]): string[] {
   if (rows.length === 0) return [];
   const out = [
     '## Backlog', '',
-    'Each comparison runs on two fresh server processes, one holding never-matching requests open. A round loads',
-    'them in four slices of half its seconds: without, with, with, without (the next round with, without, without,',
-    'with), and pools each server\'s two slices. Ratios are with / without, per round; the median is the figure the',
-    'targets read. Server CPU is per completed request, without → with.', '',
+    'Each round runs on two fresh server processes, one holding never-matching requests open. It loads them in',
+    'four slices of half its seconds: without, with, with, without (the next round with, without, without, with),',
+    'and pools each server\'s two slices. Ratios are with / without, per round; the median is the figure the targets',
+    'read. Server CPU is per completed request, without → with (medians over the rounds).', '',
     '| comparison | what | rounds (req/s without → with, ratio) | median | server µs CPU/req | check |',
     '| --- | --- | --- | ---: | ---: | --- |',
   ];

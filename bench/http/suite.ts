@@ -305,7 +305,7 @@ export async function runHttp(programs: ChildPrograms, options: HttpOptions, log
   const backlog = server
     ? await measureBacklogRounds(programs, options, loadConfig, options.backlogRounds, log)
     : [];
-  for (const b of backlog) if (b.parkMs !== undefined) notes.push(`${b.name}: parking ${options.waiters} waiters took ${b.parkMs} ms.`);
+  for (const b of backlog) if (b.parkMs !== undefined) notes.push(`${b.name}: parking ${options.waiters} waiters took ${b.parkMs} ms (median over the rounds).`);
 
   // Redis: two instances, one Redis; pairs split across them so every match crosses instances.
   const redisUp = await redisAnswers(options.redisUrl);
