@@ -23,13 +23,14 @@ const USAGE = `usage: npm run bench -- [http|metrics|backlog|memory|selector|eng
   metrics: only private pairs with --metrics against without (the HTTP part runs it too)
   memory: only the RSS of netsync and the hold-open Express floors with the parked waiters (the HTTP part runs it too)
   backlog: only the backlog's cost in interleaved rounds, beside the Express control (the HTTP part runs it too);
+           each round on a fresh pair of servers, loaded in slices without, with, with, without;
            --only NAME: just the comparisons whose name contains NAME (control, identical, distinct, own friend)
            --gc: run the servers with --trace-gc-nvp and report each round's scavenges and requests per loop iteration
   profile: run the server with --cpu-prof under the private-pairs load and summarise the profile
            (--backlog: under the shared-event load beside 10,000 parked distinct-actor waiters)
   --quick: short runs; --clients: concurrent clients (64); --seconds: per scenario (6, quick 1)
   --waiters: parked waiters for backlog and memory (10000, quick 2000); --cli: the server to drive (dist/cli.js)
-  --rounds: interleaved rounds of each backlog comparison (7, quick 1)`;
+  --rounds: interleaved rounds of each backlog comparison (7, quick 1); --seconds is a round's load on each server`;
 
 type Part = 'http' | 'metrics' | 'backlog' | 'memory' | MicroName | 'cluster' | 'profile';
 const PARTS: readonly Part[] = ['http', 'metrics', 'backlog', 'memory', ...MICRO_BENCHMARKS, 'cluster', 'profile'];
