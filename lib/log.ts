@@ -150,11 +150,9 @@ export function graphHandlers(write: Write, width = GRAPH_LANES): LogHandlers {
       write(`${prefix} ${describe(req.params.event, req.params.actor, req.params)}`);
     },
     match(group) {
-      const closing = new Set(group.members.map((m) => lanes.columnOf(m.id)));
-      closing.delete(undefined);
-      let prefix = lanes.draw(closing, '└');
+      const closing = group.members.map((m) => lanes.columnOf(m.id));
       // A group none of whose members had a lane here (e.g. `mates: 0` without a pending line) still gets a mark.
-      if (closing.size === 0) prefix = `${prefix}─`;
+      const prefix = `${lanes.draw(closing, '└')}${closing.every((column) => column === undefined) ? '─' : ''}`;
       for (const member of group.members) lanes.close(member.id);
       const members = group.members.map((m) => describe(group.event, m.actor)).join(' ');
       write(`${prefix} match ${members}`);
@@ -162,7 +160,7 @@ export function graphHandlers(write: Write, width = GRAPH_LANES): LogHandlers {
     withdrawn(req, reason) {
       const column = lanes.columnOf(req.id);
       // A request withdrawn before its pending line (rejected on arrival) has no lane to close.
-      const prefix = column === undefined ? `${lanes.draw([], '')}─` : lanes.draw([column], '└');
+      const prefix = `${lanes.draw([column], '└')}${column === undefined ? '─' : ''}`;
       lanes.close(req.id);
       write(`${prefix} withdrawn (${reason}) ${describe(req.params.event, req.params.actor, req.params)}`);
     },
